@@ -1,0 +1,133 @@
+// Package lru holds the recency list a cache shard uses to pick its eviction
+// victim.
+//
+// The list is intrusive: the cache embeds one Node in every entry, so linking,
+// unlinking and moving an entry to the front cost a few pointer writes and
+// never allocate. The front of the list is the most recently used entry and the
+// back is the next victim. The package knows nothing about keys, maps or
+// locks; the shard that owns a List decides when accesses are applied to it.
+package lru
+
+// Node is one element of a List. Embed it in the value you want to order and
+// point Value back at that value. A Node belongs to at most one List at a time.
+// The zero Node is unlinked and ready to use.
+type Node[T any] struct {
+	// Value is what the node stands for; the List never reads it.
+	Value T
+
+	prev, next *Node[T]
+	list       *List[T]
+}
+
+// Linked reports whether n is currently in a List.
+func (n *Node[T]) Linked() bool { return n.list != nil }
+
+// Prev returns the node after which n was last used more recently (towards
+// the front), or nil if n is the front or is unlinked.
+func (n *Node[T]) Prev() *Node[T] {
+	if n.list == nil || n.prev == &n.list.root {
+		return nil
+	}
+	return n.prev
+}
+
+// Next returns the node used less recently than n (towards the back), or nil
+// if n is the back or is unlinked.
+func (n *Node[T]) Next() *Node[T] {
+	if n.list == nil || n.next == &n.list.root {
+		return nil
+	}
+	return n.next
+}
+
+// List is a doubly linked recency list: front is most recently used, back is
+// least recently used. The zero List is empty and ready to use. A List must
+// not be copied after first use.
+//
+// List is not safe for concurrent use; the cache calls it only under its
+// shard's write lock. Every method is O(1) and allocation free.
+type List[T any] struct {
+	root Node[T] // sentinel: root.next is the front, root.prev the back
+	len  int
+}
+
+func (l *List[T]) lazyInit() {
+	if l.root.next == nil {
+		l.root.next = &l.root
+		l.root.prev = &l.root
+	}
+}
+
+// Len returns the number of nodes in l.
+func (l *List[T]) Len() int { return l.len }
+
+// Front returns the most recently used node, or nil if l is empty.
+func (l *List[T]) Front() *Node[T] {
+	if l.len == 0 {
+		return nil
+	}
+	return l.root.next
+}
+
+// Back returns the least recently used node, or nil if l is empty.
+func (l *List[T]) Back() *Node[T] {
+	if l.len == 0 {
+		return nil
+	}
+	return l.root.prev
+}
+
+// PushFront links n at the front of l. If n is already in a list it is first
+// removed from it.
+func (l *List[T]) PushFront(n *Node[T]) {
+	if n.list != nil {
+		n.list.Remove(n)
+	}
+	l.lazyInit()
+	l.insertAfter(n, &l.root)
+}
+
+// PushBack links n at the back of l. If n is already in a list it is first
+// removed from it.
+func (l *List[T]) PushBack(n *Node[T]) {
+	if n.list != nil {
+		n.list.Remove(n)
+	}
+	l.lazyInit()
+	l.insertAfter(n, l.root.prev)
+}
+
+// MoveToFront makes n the most recently used node. It does nothing if n is
+// not in l.
+func (l *List[T]) MoveToFront(n *Node[T]) {
+	if n.list != l || l.root.next == n {
+		return
+	}
+	n.prev.next = n.next
+	n.next.prev = n.prev
+	n.prev = &l.root
+	n.next = l.root.next
+	n.prev.next = n
+	n.next.prev = n
+}
+
+// Remove unlinks n from l. It does nothing if n is not in l.
+func (l *List[T]) Remove(n *Node[T]) {
+	if n.list != l {
+		return
+	}
+	n.prev.next = n.next
+	n.next.prev = n.prev
+	n.prev, n.next, n.list = nil, nil, nil
+	l.len--
+}
+
+// insertAfter links n after at; at must be in l.
+func (l *List[T]) insertAfter(n, at *Node[T]) {
+	n.prev = at
+	n.next = at.next
+	at.next.prev = n
+	at.next = n
+	n.list = l
+	l.len++
+}
