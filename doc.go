@@ -1,0 +1,33 @@
+// Package shardcache is an in-memory cache for Go services: generic over key
+// and value, bounded by entry count and by cost, with per-entry expiry and
+// an eviction callback.
+//
+// # Design
+//
+// A key is hashed once (xxhash for strings, a bijective mixer for integers)
+// and the low bits of the hash pick one of a power-of-two number of shards.
+// Each shard has its own sync.RWMutex, a map keyed by that same 64-bit hash,
+// an intrusive LRU list (package lru) and a hierarchical timing wheel
+// (package expiry), and its own share of the entry and cost budgets, so
+// goroutines working on different shards never touch the same lock.
+//
+// Get takes only the shard's read lock. Instead of moving the entry to the
+// front of the LRU list, which needs the write lock, it appends the entry to
+// a small lock-free ring (the read buffer, after BP-Wrapper and Caffeine);
+// the next goroutine that takes the write lock replays the ring before it
+// reorders or evicts anything. With one goroutine no access is ever lost and
+// eviction is exactly LRU per shard; under contention the ring is striped
+// and may drop records, so the order is approximately LRU.
+//
+// Expiry never scans the keys. Each shard's timing wheel schedules and
+// cancels in O(1); one background goroutine per cache refreshes a coarse
+// millisecond clock and advances the wheels of the shards that have
+// something due, so the work per tick is proportional to what expires. Get
+// also checks the deadline itself, so an expired entry is never returned
+// (to the clock's one-millisecond resolution), and the background goroutine
+// reclaims it and calls OnRemove within two ticks of its deadline. When no
+// entry has a deadline the goroutine sleeps.
+//
+// docs/design.md in the repository has the diagram and the measurements
+// behind these choices.
+package shardcache

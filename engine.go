@@ -1,0 +1,405 @@
+package shardcache
+
+import (
+	"iter"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Cache is a sharded, bounded, expiring in-memory cache. Create one with New;
+// the zero Cache is not usable. All methods are safe for concurrent use.
+//
+// Get costs one hash, one shard read lock, one map lookup and one record in a
+// lock-free access buffer, and never allocates. Writes take one shard's
+// write lock. See the package documentation for the design.
+type Cache[K comparable, V any] struct {
+	shards     []shard[K, V]
+	mask       uint64
+	hash       func(K) uint64
+	cost       func(K, V) int64
+	onRemove   func(K, V, RemoveReason)
+	defaultTTL time.Duration
+	clock      *clock
+
+	// The janitor goroutine: refreshes the clock and expires entries.
+	idle   atomic.Bool   // the janitor sleeps until wake: no shard has a timer
+	wake   chan struct{} // capacity 1
+	done   chan struct{}
+	wg     sync.WaitGroup
+	closed atomic.Bool
+	// inCallback is set while the janitor runs OnRemove, so that a Close
+	// called from that callback does not wait for the janitor to return
+	// from it (it would wait for itself).
+	inCallback atomic.Bool
+}
+
+// New returns a cache configured by cfg and starts its background expiry
+// goroutine, which Close stops. It returns an error wrapping
+// ErrInvalidConfig if cfg has a negative bound, TTL or shard count.
+func New[K comparable, V any](cfg Config[K, V]) (*Cache[K, V], error) {
+	c, err := newCache(cfg, newClock())
+	if err != nil {
+		return nil, err
+	}
+	c.wg.Add(1)
+	go c.run()
+	return c, nil
+}
+
+// newCache builds a cache without starting its goroutine; tests drive a
+// manual clock through it.
+func newCache[K comparable, V any](cfg Config[K, V], clk *clock) (*Cache[K, V], error) {
+	n, err := cfg.validate()
+	if err != nil {
+		return nil, err
+	}
+	c := &Cache[K, V]{
+		shards:     make([]shard[K, V], n),
+		mask:       uint64(n - 1),
+		hash:       cfg.Hasher,
+		cost:       cfg.Cost,
+		onRemove:   cfg.OnRemove,
+		defaultTTL: cfg.DefaultTTL,
+		clock:      clk,
+		wake:       make(chan struct{}, 1),
+		done:       make(chan struct{}),
+	}
+	if c.hash == nil {
+		c.hash = defaultHasher[K]()
+	}
+	for i := range c.shards {
+		c.shards[i].init(split(cfg.MaxEntries, n, i), split(cfg.MaxCost, n, i))
+	}
+	return c, nil
+}
+
+func (c *Cache[K, V]) shardFor(h uint64) *shard[K, V] {
+	return &c.shards[h&c.mask]
+}
+
+// removals returns a collector for OnRemove calls, or nil when there is no
+// OnRemove to call.
+func (c *Cache[K, V]) removals(r *removals[K, V]) *removals[K, V] {
+	if c.onRemove == nil {
+		return nil
+	}
+	return r
+}
+
+// Get returns the value stored for key and whether it was found. An entry
+// whose deadline has passed is never returned (to the resolution of the
+// cache clock, one millisecond).
+//
+// Get takes only its shard's read lock and never allocates: the access is
+// recorded in a lock-free buffer and applied to the LRU order by the next
+// writer.
+func (c *Cache[K, V]) Get(key K) (V, bool) {
+	h := c.hash(key)
+	s := c.shardFor(h)
+	s.mu.RLock()
+	e := s.m[h]
+	for e != nil && e.key != key {
+		e = e.hnext
+	}
+	if e == nil || (e.deadline != 0 && e.deadline <= c.clock.Now()) {
+		s.mu.RUnlock()
+		s.miss(h)
+		var zero V
+		return zero, false
+	}
+	v := e.value
+	full := s.record(e, h)
+	s.mu.RUnlock()
+	if full {
+		s.recordFull(e, h)
+	}
+	return v, true
+}
+
+// Set stores value for key with the configured DefaultTTL, replacing any
+// previous value and making the key the most recently used in its shard.
+// It may evict least recently used entries to respect MaxEntries and MaxCost.
+// An entry too costly for its shard is not stored, and an older value for
+// the key is removed (ReasonReplaced) so that Get never returns it.
+// After Close, Set does nothing.
+func (c *Cache[K, V]) Set(key K, value V) {
+	c.set(key, value, c.defaultTTL)
+}
+
+// SetWithTTL is Set with an explicit time to live: ttl > 0 expires the entry
+// after ttl, ttl == 0 never expires it, and ttl < 0 deletes the key (like
+// Delete).
+func (c *Cache[K, V]) SetWithTTL(key K, value V, ttl time.Duration) {
+	if ttl < 0 {
+		c.Delete(key)
+		return
+	}
+	c.set(key, value, ttl)
+}
+
+func (c *Cache[K, V]) set(key K, value V, ttl time.Duration) {
+	h := c.hash(key)
+	s := c.shardFor(h)
+	cost := int64(1)
+	if c.cost != nil {
+		cost = c.cost(key, value)
+	}
+	now := c.clock.Now()
+	var d int64
+	if ttl > 0 {
+		if c.idle.Load() {
+			now = c.clock.refresh() // the janitor sleeps, so the clock is stale
+		}
+		d = deadline(now, ttl)
+	}
+	var buf removals[K, V]
+	rm := c.removals(&buf)
+
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.drainReads()
+	e := s.lookup(h, key)
+	switch {
+	case !s.fits(cost):
+		if e != nil {
+			why := ReasonReplaced
+			if e.expired(now) {
+				why = ReasonExpired
+			}
+			s.remove(e, why, rm)
+		}
+		s.rejected++
+	case e != nil:
+		why := ReasonReplaced
+		if e.expired(now) {
+			why = ReasonExpired
+			s.expirations++
+		}
+		rm.add(e.key, e.value, why)
+		e.value = value
+		s.cost += cost - e.cost
+		e.cost = cost
+		s.setDeadline(e, d, now)
+		s.list.MoveToFront(&e.node)
+		s.sets++
+	default:
+		e = &entry[K, V]{key: key, value: value, hash: h, cost: cost}
+		e.node.Value = e
+		e.timer.Value = e
+		s.insert(e)
+		s.setDeadline(e, d, now)
+		s.sets++
+	}
+	s.evict(now, rm)
+	s.mu.Unlock()
+
+	if d != 0 && c.idle.Load() {
+		c.wakeJanitor()
+	}
+	rm.run(c.onRemove)
+}
+
+// Update replaces the value of a live key, keeping its deadline, and makes
+// it the most recently used. It returns false, storing nothing, if the key
+// is absent or expired. If the new value is too costly for the shard, the
+// key is removed (ReasonReplaced) and Update returns false.
+func (c *Cache[K, V]) Update(key K, value V) bool {
+	h := c.hash(key)
+	s := c.shardFor(h)
+	cost := int64(1)
+	if c.cost != nil {
+		cost = c.cost(key, value)
+	}
+	var buf removals[K, V]
+	rm := c.removals(&buf)
+
+	s.mu.Lock()
+	e := s.lookup(h, key)
+	if e == nil || s.closed {
+		s.mu.Unlock()
+		return false
+	}
+	now := c.clock.Now()
+	stored := false
+	switch {
+	case e.expired(now):
+		s.remove(e, ReasonExpired, rm)
+	case !s.fits(cost):
+		s.remove(e, ReasonReplaced, rm)
+		s.rejected++
+	default:
+		s.drainReads()
+		rm.add(e.key, e.value, ReasonReplaced)
+		e.value = value
+		s.cost += cost - e.cost
+		e.cost = cost
+		s.list.MoveToFront(&e.node)
+		s.evict(now, rm)
+		stored = true
+	}
+	s.mu.Unlock()
+	rm.run(c.onRemove)
+	return stored
+}
+
+// Delete removes key and reports whether a live entry was removed. An
+// expired entry still held is reclaimed (ReasonExpired) and reported as
+// absent.
+func (c *Cache[K, V]) Delete(key K) bool {
+	h := c.hash(key)
+	s := c.shardFor(h)
+	var buf removals[K, V]
+	rm := c.removals(&buf)
+
+	s.mu.Lock()
+	e := s.lookup(h, key)
+	if e == nil {
+		s.mu.Unlock()
+		return false
+	}
+	live := !e.expired(c.clock.Now())
+	why := ReasonDeleted
+	if !live {
+		why = ReasonExpired
+	}
+	s.remove(e, why, rm)
+	s.mu.Unlock()
+	rm.run(c.onRemove)
+	return live
+}
+
+// TTL returns the time key has left to live. It returns (0, true) for a live
+// key without expiry and (0, false) for an absent or expired key. It does
+// not count as an access.
+func (c *Cache[K, V]) TTL(key K) (time.Duration, bool) {
+	h := c.hash(key)
+	s := c.shardFor(h)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	e := s.lookup(h, key)
+	if e == nil {
+		return 0, false
+	}
+	if e.deadline == 0 {
+		return 0, true
+	}
+	now := c.clock.Now()
+	if e.expired(now) {
+		return 0, false
+	}
+	return time.Duration(e.deadline - now), true
+}
+
+// Len returns the number of entries held. It may count entries whose
+// deadline passed less than two clock ticks ago and that the background
+// expiry has not reclaimed yet; Get never returns those.
+func (c *Cache[K, V]) Len() int {
+	n := 0
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.RLock()
+		n += s.len
+		s.mu.RUnlock()
+	}
+	return n
+}
+
+// Clear removes every entry, calling OnRemove with ReasonCleared for each.
+// Statistics are kept.
+func (c *Cache[K, V]) Clear() {
+	var buf removals[K, V]
+	rm := c.removals(&buf)
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		s.removeAll(ReasonCleared, rm)
+		s.mu.Unlock()
+		rm.run(c.onRemove)
+	}
+}
+
+// All returns an iterator over the live entries, in no particular order. It
+// copies one shard's entries at a time under that shard's read lock and
+// yields them with no lock held, so the loop body may call the cache, and
+// writes that happen during the iteration may or may not be seen. It does
+// not count as an access.
+func (c *Cache[K, V]) All() iter.Seq2[K, V] {
+	return func(yield func(K, V) bool) {
+		type kv struct {
+			k K
+			v V
+		}
+		var batch []kv
+		for i := range c.shards {
+			s := &c.shards[i]
+			batch = batch[:0]
+			s.mu.RLock()
+			now := c.clock.Now()
+			for _, e := range s.m {
+				for ; e != nil; e = e.hnext {
+					if !e.expired(now) {
+						batch = append(batch, kv{e.key, e.value})
+					}
+				}
+			}
+			s.mu.RUnlock()
+			for j := range batch {
+				if !yield(batch[j].k, batch[j].v) {
+					return
+				}
+			}
+			clear(batch)
+		}
+	}
+}
+
+// Stats returns the cache's counters. It is cheap enough to poll but walks
+// every shard.
+func (c *Cache[K, V]) Stats() Stats {
+	var st Stats
+	for i := range c.shards {
+		s := &c.shards[i]
+		hits, misses := s.buf.counts()
+		st.Hits += hits
+		st.Misses += misses
+		s.mu.RLock()
+		st.Sets += s.sets
+		st.Rejected += s.rejected
+		st.Evictions += s.evictions
+		st.Expirations += s.expirations
+		st.Entries += s.len
+		st.Cost += s.cost
+		s.mu.RUnlock()
+	}
+	return st
+}
+
+// Close stops the background goroutine and drops every entry without
+// calling OnRemove (call Clear first to have it called). Afterwards Get
+// misses and writes do nothing. Close is idempotent and always returns nil.
+//
+// Close waits for the background goroutine to exit, except while that
+// goroutine is running OnRemove for an expired entry (Close may be called
+// from that very callback): then Close returns at once and the goroutine
+// exits as soon as the callback returns.
+func (c *Cache[K, V]) Close() error {
+	if !c.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	close(c.done)
+	if !c.inCallback.Load() {
+		c.wg.Wait()
+	}
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		s.closed = true
+		s.removeAll(ReasonCleared, nil)
+		s.mu.Unlock()
+	}
+	return nil
+}

@@ -1,0 +1,165 @@
+package shardcache_test
+
+import (
+	"fmt"
+	"log"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/shardcache/shardcache"
+)
+
+// The quick start from the README.
+func Example() {
+	c, err := shardcache.New(shardcache.Config[string, []byte]{
+		MaxEntries: 100_000,         // LRU-evicts beyond this
+		DefaultTTL: 5 * time.Minute, // Set expires entries after this
+	})
+	if err != nil {
+		log.Fatal(err) // only for an invalid Config
+	}
+	defer c.Close()
+
+	c.Set("user:42", []byte("Ada"))
+	c.SetWithTTL("session:9", []byte("token"), 30*time.Second)
+	if v, ok := c.Get("user:42"); ok {
+		fmt.Printf("%s\n", v)
+	}
+	fmt.Println(c.Stats().HitRatio())
+	// Output:
+	// Ada
+	// 1
+}
+
+// A positive ttl expires the entry, zero keeps it until it is evicted or
+// deleted, and a negative ttl deletes the key. TTL reports the time left.
+func ExampleCache_SetWithTTL() {
+	c, err := shardcache.New(shardcache.Config[string, string]{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+
+	c.SetWithTTL("session:9", "token", time.Hour)
+	c.SetWithTTL("config", "v1", 0)
+
+	left, ok := c.TTL("session:9")
+	fmt.Println("session:", left.Round(time.Minute), ok)
+	left, ok = c.TTL("config")
+	fmt.Println("config:", left, ok) // 0, true: never expires
+
+	c.SetWithTTL("session:9", "", -1) // log out
+	_, ok = c.Get("session:9")
+	fmt.Println("session after delete:", ok)
+	// Output:
+	// session: 1h0m0s true
+	// config: 0s true
+	// session after delete: false
+}
+
+// A byte budget: Cost counts the bytes of each entry and MaxCost bounds their
+// sum. The budget is split between shards and an entry larger than its
+// shard's share is never stored, so a small budget wants few shards.
+func ExampleConfig_cost() {
+	c, err := shardcache.New(shardcache.Config[string, []byte]{
+		Shards:  1,       // the whole 1 KiB in one LRU
+		MaxCost: 1 << 10, // bytes
+		Cost:    func(k string, v []byte) int64 { return int64(len(k) + len(v)) },
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+
+	c.Set("a", make([]byte, 500))     // 501 bytes
+	c.Set("b", make([]byte, 500))     // 1002
+	c.Set("c", make([]byte, 100))     // 1103 > 1024: "a" is evicted
+	c.Set("huge", make([]byte, 2000)) // larger than the budget: not stored
+
+	for _, k := range []string{"a", "b", "c", "huge"} {
+		_, ok := c.Get(k)
+		fmt.Println(k, ok)
+	}
+	st := c.Stats()
+	fmt.Println("bytes:", st.Cost, "evicted:", st.Evictions, "rejected:", st.Rejected)
+	// Output:
+	// a false
+	// b true
+	// c true
+	// huge false
+	// bytes: 602 evicted: 1 rejected: 1
+}
+
+// OnRemove hears about every entry that leaves the cache, with the reason.
+// It runs after the cache has released its locks, so it may call the cache.
+func ExampleConfig_onRemove() {
+	c, err := shardcache.New(shardcache.Config[string, int]{
+		Shards:     1, // one exact LRU, for a predictable example
+		MaxEntries: 2,
+		OnRemove: func(key string, value int, reason shardcache.RemoveReason) {
+			fmt.Printf("%s %s=%d\n", reason, key, value)
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+
+	c.Set("a", 1)
+	c.Set("b", 2)
+	c.Get("a")    // "a" is now more recently used than "b"
+	c.Set("c", 3) // over MaxEntries: "b" goes
+	c.Set("a", 4) // the old value is reported
+	c.Delete("c")
+	c.Clear()
+	// Output:
+	// evicted b=2
+	// replaced a=1
+	// deleted c=3
+	// cleared a=4
+}
+
+// All iterates in no particular order; collect and sort for a stable listing.
+func ExampleCache_All() {
+	c, err := shardcache.New(shardcache.Config[string, int]{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+
+	c.Set("carol", 3)
+	c.Set("alice", 1)
+	c.Set("bob", 2)
+
+	m := maps.Collect(c.All())
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		fmt.Println(k, m[k])
+	}
+	// Output:
+	// alice 1
+	// bob 2
+	// carol 3
+}
+
+func ExampleCache_Stats() {
+	c, err := shardcache.New(shardcache.Config[string, int]{Shards: 1, MaxEntries: 2})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+
+	c.Set("a", 1)
+	c.Set("b", 2)
+	c.Set("c", 3) // evicts "a"
+	c.Get("b")    // hit
+	c.Get("c")    // hit
+	c.Get("a")    // miss
+
+	st := c.Stats()
+	fmt.Printf("hits=%d misses=%d ratio=%.2f\n", st.Hits, st.Misses, st.HitRatio())
+	fmt.Printf("sets=%d evictions=%d entries=%d\n", st.Sets, st.Evictions, st.Entries)
+	// Output:
+	// hits=2 misses=1 ratio=0.67
+	// sets=3 evictions=1 entries=2
+}

@@ -1,0 +1,101 @@
+package shardcache
+
+import (
+	"sync/atomic"
+
+	"github.com/shardcache/shardcache/lru"
+)
+
+// The read buffer is how Get promotes an entry in its shard's LRU list
+// without the write lock (BP-Wrapper, Ding et al., ICDE 2009; Caffeine's
+// striped read buffers). Get appends the entry it found to a small ring and
+// the next holder of the shard's write lock replays the ring into the list
+// before it changes or evicts anything, so eviction decisions always see
+// every recorded access.
+//
+// A shard starts with one stripe. While a single goroutine uses the shard no
+// record is ever dropped (a reader that finds the ring full takes the write
+// lock itself and drains it), so the LRU order is exact. When two readers
+// collide on a stripe's tail the buffer doubles its stripes, up to
+// maxStripes, and readers spread over them by key hash. Across stripes the
+// replay order is stripe by stripe, and a reader that finds its ring full
+// while a writer holds the lock drops its record, so under contention the
+// order is approximately LRU: a recently read entry can be evicted slightly
+// before an older one.
+//
+// Each stripe's tail counts the hits recorded in it and dropped counts the
+// ones that were not, so the Hits statistic costs Get nothing extra.
+
+const (
+	stripeSlots = 16 // records per stripe; a power of two
+	maxStripes  = 8  // stripes per shard at most; a power of two
+)
+
+// stripe is one ring of access records. Producers (readers under the shard's
+// read lock) claim a slot by advancing tail with a CAS; the consumer (the
+// holder of the shard's write lock) advances head.
+type stripe[K comparable, V any] struct {
+	tail    atomic.Uint64 // slots claimed; also the hits recorded here
+	dropped atomic.Uint64 // hits whose record was dropped
+	misses  atomic.Uint64 // Get misses that picked this stripe
+	_       [40]byte
+	head    atomic.Uint64 // slots consumed; written only under the write lock
+	_       [56]byte
+	slots   [stripeSlots]atomic.Pointer[entry[K, V]]
+}
+
+// readBuffer is a shard's set of stripes.
+type readBuffer[K comparable, V any] struct {
+	stripes [maxStripes]stripe[K, V]
+}
+
+// pick returns the stripe for a key hash when n stripes are active.
+func (b *readBuffer[K, V]) pick(h uint64, n uint32) *stripe[K, V] {
+	return &b.stripes[uint32(h>>40)&(n-1)]
+}
+
+// record appends e to st. It returns false, recording nothing, when st is
+// full; the caller then drains the buffer or drops the record. On a lost
+// CAS it counts the hit as dropped and reports contention through grow.
+//
+// record must never block or allocate: it runs on every Get hit.
+func (st *stripe[K, V]) record(e *entry[K, V]) (ok, contended bool) {
+	t := st.tail.Load()
+	if t-st.head.Load() >= stripeSlots {
+		return false, false
+	}
+	if !st.tail.CompareAndSwap(t, t+1) {
+		st.dropped.Add(1)
+		return true, true
+	}
+	st.slots[t&(stripeSlots-1)].Store(e)
+	return true, false
+}
+
+// drain replays every completed record of st into l, oldest first: each
+// recorded entry still in l moves to its front. It stops at a slot a producer
+// has claimed but not yet filled; that record is replayed by a later drain.
+// Callers hold the shard's write lock.
+func (st *stripe[K, V]) drain(l *lru.List[*entry[K, V]]) {
+	h, t := st.head.Load(), st.tail.Load()
+	for ; h != t; h++ {
+		slot := &st.slots[h&(stripeSlots-1)]
+		e := slot.Load()
+		if e == nil {
+			break
+		}
+		slot.Store(nil)
+		l.MoveToFront(&e.node) // no-op for an entry removed since it was read
+	}
+	st.head.Store(h)
+}
+
+// counts returns the hits and misses recorded in the buffer's stripes.
+func (b *readBuffer[K, V]) counts() (hits, misses uint64) {
+	for i := range b.stripes {
+		st := &b.stripes[i]
+		hits += st.tail.Load() + st.dropped.Load()
+		misses += st.misses.Load()
+	}
+	return hits, misses
+}

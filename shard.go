@@ -1,0 +1,296 @@
+package shardcache
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/shardcache/shardcache/expiry"
+	"github.com/shardcache/shardcache/lru"
+)
+
+// entry is one cached key. It is allocated once, when its key is first
+// stored, and is never reused for another key: a record of it left in a read
+// buffer after it was removed is recognised (its node is unlinked) and
+// ignored.
+type entry[K comparable, V any] struct {
+	key      K
+	value    V
+	hash     uint64
+	deadline int64 // clock time at which it expires; 0: never
+	cost     int64
+	hnext    *entry[K, V] // next entry whose key has the same 64-bit hash
+	node     lru.Node[*entry[K, V]]
+	timer    expiry.Timer[*entry[K, V]]
+}
+
+// expired reports whether e's deadline has passed at clock time now.
+func (e *entry[K, V]) expired(now int64) bool {
+	return e.deadline != 0 && e.deadline <= now
+}
+
+// noDue marks a shard whose wheel holds no timer.
+const noDue = 1<<63 - 1
+
+// shard is one lock stripe of the cache: a map from key hash to entries, the
+// recency list that orders them, the timing wheel that expires them, and the
+// budget they must fit in.
+//
+// Get touches only the first cache line (the lock, the map and the stripe
+// count), the entry it finds, and one read-buffer stripe. Everything else is
+// guarded by the write lock.
+type shard[K comparable, V any] struct {
+	mu      sync.RWMutex
+	m       map[uint64]*entry[K, V] // keyed by the hash already computed for sharding
+	stripes atomic.Uint32           // active read-buffer stripes, a power of two
+	_       [28]byte
+
+	list        lru.List[*entry[K, V]]
+	wheel       *expiry.Wheel[*entry[K, V]] // created on the first deadline
+	len         int
+	cost        int64
+	maxEntries  int   // 0: unbounded
+	maxCost     int64 // 0: unbounded
+	closed      bool
+	sets        uint64
+	rejected    uint64
+	evictions   uint64
+	expirations uint64
+	nextDue     atomic.Int64 // earliest time the wheel has work, noDue if empty; read by the janitor unlocked
+
+	buf readBuffer[K, V]
+}
+
+func (s *shard[K, V]) init(maxEntries int, maxCost int64) {
+	s.m = make(map[uint64]*entry[K, V], min(maxEntries, 1<<16))
+	s.maxEntries = maxEntries
+	s.maxCost = maxCost
+	s.stripes.Store(1)
+	s.nextDue.Store(noDue)
+}
+
+// lookup returns the entry for key, or nil. Callers hold the lock, read or
+// write.
+func (s *shard[K, V]) lookup(h uint64, key K) *entry[K, V] {
+	e := s.m[h]
+	for e != nil && e.key != key {
+		e = e.hnext
+	}
+	return e
+}
+
+// drainReads replays every pending access record into the recency list.
+// Every write-locked operation that reorders or evicts calls it first, so
+// with a single goroutine the list is exactly LRU.
+func (s *shard[K, V]) drainReads() {
+	n := s.stripes.Load()
+	for i := range n {
+		s.buf.stripes[i].drain(&s.list)
+	}
+}
+
+// record notes a Get hit on e. It runs under the read lock and reports
+// whether the buffer was full, in which case the caller must call
+// recordFull after releasing the read lock.
+func (s *shard[K, V]) record(e *entry[K, V], h uint64) (full bool) {
+	n := s.stripes.Load()
+	ok, contended := s.buf.pick(h, n).record(e)
+	if contended && n < maxStripes {
+		s.stripes.CompareAndSwap(n, n*2)
+	}
+	return !ok
+}
+
+// recordFull handles a hit whose stripe was full: if the write lock is free
+// it drains the buffer and records again, otherwise the record is dropped
+// (the hit is still counted). A reader never waits for a writer here.
+func (s *shard[K, V]) recordFull(e *entry[K, V], h uint64) {
+	if s.mu.TryLock() {
+		s.drainReads()
+		s.mu.Unlock()
+		st := s.buf.pick(h, s.stripes.Load())
+		if ok, _ := st.record(e); ok {
+			return
+		}
+		st.dropped.Add(1)
+		return
+	}
+	s.buf.pick(h, s.stripes.Load()).dropped.Add(1)
+}
+
+// miss counts a Get that found nothing.
+func (s *shard[K, V]) miss(h uint64) {
+	s.buf.pick(h, s.stripes.Load()).misses.Add(1)
+}
+
+// insert stores a new entry at the front of the recency list.
+func (s *shard[K, V]) insert(e *entry[K, V]) {
+	e.hnext = s.m[e.hash]
+	s.m[e.hash] = e
+	s.list.PushFront(&e.node)
+	s.len++
+	s.cost += e.cost
+}
+
+// remove takes e out of the shard and reports it to rm.
+func (s *shard[K, V]) remove(e *entry[K, V], why RemoveReason, rm *removals[K, V]) {
+	if head := s.m[e.hash]; head == e {
+		if e.hnext == nil {
+			delete(s.m, e.hash)
+		} else {
+			s.m[e.hash] = e.hnext
+		}
+	} else {
+		for p := head; p != nil; p = p.hnext {
+			if p.hnext == e {
+				p.hnext = e.hnext
+				break
+			}
+		}
+	}
+	e.hnext = nil
+	s.list.Remove(&e.node)
+	s.cancelTimer(e)
+	s.len--
+	s.cost -= e.cost
+	switch why {
+	case ReasonEvicted:
+		s.evictions++
+	case ReasonExpired:
+		s.expirations++
+	}
+	rm.add(e.key, e.value, why)
+}
+
+// removeAll empties the shard, reporting every entry to rm with why.
+func (s *shard[K, V]) removeAll(why RemoveReason, rm *removals[K, V]) {
+	s.drainReads()
+	for n := s.list.Front(); n != nil; {
+		next := n.Next()
+		e := n.Value
+		s.list.Remove(n)
+		s.cancelTimer(e)
+		e.hnext = nil
+		rm.add(e.key, e.value, why)
+		n = next
+	}
+	clear(s.m)
+	s.len = 0
+	s.cost = 0
+	s.nextDue.Store(noDue)
+}
+
+// setDeadline gives e the deadline d (0: none) and (un)schedules its timer.
+func (s *shard[K, V]) setDeadline(e *entry[K, V], d, now int64) {
+	e.deadline = d
+	if d == 0 {
+		s.cancelTimer(e)
+		return
+	}
+	if s.wheel == nil {
+		s.wheel = expiry.New[*entry[K, V]](clockTick, now)
+	}
+	s.wheel.Schedule(&e.timer, d)
+	// The wheel fires a timer once the tick holding its deadline has passed.
+	due := d - d%int64(clockTick) + int64(clockTick)
+	if due < 0 { // overflow for deadlines near the end of time
+		due = noDue - 1
+	}
+	if due < s.nextDue.Load() {
+		s.nextDue.Store(due)
+	}
+}
+
+// cancelTimer unschedules e's timer, if any. When that empties the wheel,
+// the shard tells the janitor it has nothing due, so that the janitor can
+// go idle instead of waking every tick until the cancelled deadline.
+func (s *shard[K, V]) cancelTimer(e *entry[K, V]) {
+	if !e.timer.Scheduled() {
+		return
+	}
+	s.wheel.Cancel(&e.timer)
+	if s.wheel.Len() == 0 {
+		s.nextDue.Store(noDue)
+	}
+}
+
+// fits reports whether an entry of the given cost may be stored at all.
+func (s *shard[K, V]) fits(cost int64) bool {
+	return cost >= 0 && (s.maxCost == 0 || cost <= s.maxCost)
+}
+
+// evict removes least recently used entries until the shard is within its
+// budgets. Callers drained the read buffer first.
+func (s *shard[K, V]) evict(now int64, rm *removals[K, V]) {
+	for (s.maxEntries > 0 && s.len > s.maxEntries) || (s.maxCost > 0 && s.cost > s.maxCost) {
+		victim := s.list.Back()
+		if victim == nil {
+			return
+		}
+		why := ReasonEvicted
+		if victim.Value.expired(now) {
+			why = ReasonExpired
+		}
+		s.remove(victim.Value, why, rm)
+	}
+}
+
+// expire advances the wheel to now and removes every entry it fires.
+func (s *shard[K, V]) expire(now int64, rm *removals[K, V]) {
+	if s.wheel == nil {
+		return
+	}
+	s.wheel.Advance(now, func(t *expiry.Timer[*entry[K, V]]) {
+		s.remove(t.Value, ReasonExpired, rm)
+	})
+	if due, ok := s.wheel.NextDue(); ok {
+		s.nextDue.Store(due)
+	} else {
+		s.nextDue.Store(noDue)
+	}
+}
+
+// removal is one OnRemove call waiting for the shard lock to be released.
+type removal[K comparable, V any] struct {
+	key    K
+	value  V
+	reason RemoveReason
+}
+
+// removals collects the OnRemove calls an operation owes, so that they run
+// after the shard lock is released. A nil *removals collects nothing (the
+// cache has no OnRemove). The first two fit inline, so the common case of a
+// Set that evicts one entry does not allocate.
+type removals[K comparable, V any] struct {
+	n      int
+	inline [2]removal[K, V]
+	more   []removal[K, V]
+}
+
+func (r *removals[K, V]) add(key K, value V, why RemoveReason) {
+	if r == nil {
+		return
+	}
+	if r.n < len(r.inline) {
+		r.inline[r.n] = removal[K, V]{key, value, why}
+	} else {
+		r.more = append(r.more, removal[K, V]{key, value, why})
+	}
+	r.n++
+}
+
+// run calls fn for every collected removal, in order, and resets r.
+func (r *removals[K, V]) run(fn func(K, V, RemoveReason)) {
+	if r == nil || r.n == 0 {
+		return
+	}
+	for i := 0; i < r.n && i < len(r.inline); i++ {
+		fn(r.inline[i].key, r.inline[i].value, r.inline[i].reason)
+		r.inline[i] = removal[K, V]{}
+	}
+	for i := range r.more {
+		fn(r.more[i].key, r.more[i].value, r.more[i].reason)
+		r.more[i] = removal[K, V]{}
+	}
+	r.n = 0
+	r.more = r.more[:0]
+}
