@@ -39,7 +39,8 @@ func (r *fuzzReader) offset(neg bool) int64 {
 // FuzzWheel decodes a tick, a start time and a list of operations from the
 // input and checks the wheel against the reference after each one (see
 // harness). An operation byte holds the kind (bits 0-1), the timer (bits 2-4)
-// and a sign (bit 7) for the offset that follows it.
+// and a sign (bit 7) for the offset that follows it; the first byte picks the
+// tick and, in bit 7, the sign of the start time.
 func FuzzWheel(f *testing.F) {
 	const (
 		sched   = 0
@@ -61,17 +62,23 @@ func FuzzWheel(f *testing.F) {
 		op(special, 0), 3, op(special, 1), 4, op(special, 3), 6, // around MaxInt64
 		op(sched, 4) | neg, 20, 1, 2, 3, // in the past
 		op(advance, 0), 64, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-		op(advance, 0) | neg, 8, 1, // backwards
+		op(advance, 0) | neg, 8, 0xff, // backwards
 		op(advance, 0), 64, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
 	f.Add([]byte{1, 40, 1, 2, 3, 4, 5, // tick 2ns, start ~2^40
 		op(sched, 0), 7, 0x3f, op(sched, 1), 7, 0x40, op(sched, 2), 13, 0x00, 0x10,
 		op(sched, 3), 19, 0x00, 0x00, 0x04, op(sched, 0), 6, 0x01, // reschedule
 		op(advance, 0), 7, 0x41, op(advance, 0), 13, 0x01, 0x10, op(advance, 0), 25, 0, 0, 0, 1})
+	f.Add([]byte{6 | neg, 30, 0x40, 0x42, 0x0f, 0x03, // tick 1ms, start ~ -25.6ms
+		op(sched, 0) | neg, 24, 0x01, 0x01, 0x01, op(sched, 1), 21, 0x20, 0xa1, 0x07,
+		op(special, 2), 1, // -1
+		op(advance, 0), 22, 0x40, 0x42, 0x0f, op(advance, 0), 24, 0x80, 0x84, 0x1e,
+		op(advance, 0), 30, 0, 0, 0, 1})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		const timers = 8
 		r := fuzzReader(data[:min(len(data), maxFuzzInput)])
-		tick := fuzzTicks[int(r.byte())%len(fuzzTicks)]
-		start := r.offset(false)
+		b := r.byte() // tick, and the start's sign in bit 7
+		tick := fuzzTicks[int(b&0x7f)%len(fuzzTicks)]
+		start := r.offset(b&neg != 0)
 		h := newHarness(t, tick, start, timers)
 		specials := specialTimes(h.tick)
 		for len(r) > 0 {

@@ -74,8 +74,9 @@ func (t *Timer[T]) Scheduled() bool { return t.pos != 0 }
 // calls every method under that shard's mutex. Times are int64 nanoseconds on
 // a monotonic epoch of the caller's choosing (zero or negative is fine); the
 // wheel only ever compares them through their tick index floor(x/tick).
-// Schedule, Cancel, NextDue, Len and Tick cost O(1) (NextDue O(levels)) and none
-// of the methods allocate. Use [New]; the zero Wheel is not usable.
+// Schedule, Cancel, Len and Tick cost O(1), NextDue O(levels); no method
+// allocates. Use [New]: the zero Wheel is not usable, and a Wheel must not be
+// copied after first use (both copies would own the same timers).
 type Wheel[T any] struct {
 	tick int64 // tick length in ns, >= 1
 	now  int64 // largest time passed to New or Advance
@@ -146,11 +147,12 @@ func (w *Wheel[T]) Cancel(t *Timer[T]) {
 // If now is smaller than the time of New or of a previous Advance, Advance does
 // nothing.
 //
-// Cost: O(levels) plus O(1) per timer fired and per timer cascaded (at most
-// once per level over a timer's life), plus a sort of the timers that were
-// scheduled with an already-passed deadline. It never visits the ticks between
-// the previous time and now one by one, so a long pause is as cheap as a short
-// one. It does not allocate.
+// Cost: O(levels) to find each occupied slot it visits, O(1) per timer fired
+// and per timer cascaded (at most once per level over a timer's life), and a
+// merge sort of the timers that were scheduled with an already-passed deadline.
+// It jumps from one occupied slot to the next with the bitmaps instead of
+// visiting the ticks in between, so a long pause is as cheap as a short one.
+// It does not allocate.
 func (w *Wheel[T]) Advance(now int64, fire func(*Timer[T])) {
 	if now < w.now {
 		return
