@@ -21,6 +21,7 @@ type Cache[K comparable, V any] struct {
 	onRemove   func(K, V, RemoveReason)
 	defaultTTL time.Duration
 	clock      *clock
+	flights    []flights[K, V] // GetOrLoad calls in progress, one table per shard
 
 	// The janitor goroutine: refreshes the clock and expires entries.
 	idle   atomic.Bool   // the janitor sleeps until wake: no shard has a timer
@@ -56,6 +57,7 @@ func newCache[K comparable, V any](cfg Config[K, V], clk *clock) (*Cache[K, V], 
 	}
 	c := &Cache[K, V]{
 		shards:     make([]shard[K, V], n),
+		flights:    make([]flights[K, V], n),
 		mask:       uint64(n - 1),
 		hash:       cfg.Hasher,
 		cost:       cfg.Cost,
@@ -141,18 +143,8 @@ func (c *Cache[K, V]) SetWithTTL(key K, value V, ttl time.Duration) {
 func (c *Cache[K, V]) set(key K, value V, ttl time.Duration) {
 	h := c.hash(key)
 	s := c.shardFor(h)
-	cost := int64(1)
-	if c.cost != nil {
-		cost = c.cost(key, value)
-	}
-	now := c.clock.Now()
-	var d int64
-	if ttl > 0 {
-		if c.idle.Load() {
-			now = c.clock.refresh() // the janitor sleeps, so the clock is stale
-		}
-		d = deadline(now, ttl)
-	}
+	cost := c.costOf(key, value)
+	now, d := c.deadlineAfter(ttl)
 	var buf removals[K, V]
 	rm := c.removals(&buf)
 
@@ -162,45 +154,34 @@ func (c *Cache[K, V]) set(key K, value V, ttl time.Duration) {
 		return
 	}
 	s.drainReads()
-	e := s.lookup(h, key)
-	switch {
-	case !s.fits(cost):
-		if e != nil {
-			why := ReasonReplaced
-			if e.expired(now) {
-				why = ReasonExpired
-			}
-			s.remove(e, why, rm)
-		}
-		s.rejected++
-	case e != nil:
-		why := ReasonReplaced
-		if e.expired(now) {
-			why = ReasonExpired
-			s.expirations++
-		}
-		rm.add(e.key, e.value, why)
-		e.value = value
-		s.cost += cost - e.cost
-		e.cost = cost
-		s.setDeadline(e, d, now)
-		s.list.MoveToFront(&e.node)
-		s.sets++
-	default:
-		e = &entry[K, V]{key: key, value: value, hash: h, cost: cost}
-		e.node.Value = e
-		e.timer.Value = e
-		s.insert(e)
-		s.setDeadline(e, d, now)
-		s.sets++
-	}
-	s.evict(now, rm)
+	s.put(h, key, value, cost, d, now, rm)
 	s.mu.Unlock()
 
 	if d != 0 && c.idle.Load() {
 		c.wakeJanitor()
 	}
 	rm.run(c.onRemove)
+}
+
+// costOf returns the cost of an entry: Config.Cost, or 1 without one.
+func (c *Cache[K, V]) costOf(key K, value V) int64 {
+	if c.cost == nil {
+		return 1
+	}
+	return c.cost(key, value)
+}
+
+// deadlineAfter returns the current clock time and the deadline of an entry
+// with the given ttl (0 for none).
+func (c *Cache[K, V]) deadlineAfter(ttl time.Duration) (now, d int64) {
+	now = c.clock.Now()
+	if ttl <= 0 {
+		return now, 0
+	}
+	if c.idle.Load() {
+		now = c.clock.refresh() // the janitor sleeps, so the clock is stale
+	}
+	return now, deadline(now, ttl)
 }
 
 // Update replaces the value of a live key, keeping its deadline, and makes
@@ -210,10 +191,7 @@ func (c *Cache[K, V]) set(key K, value V, ttl time.Duration) {
 func (c *Cache[K, V]) Update(key K, value V) bool {
 	h := c.hash(key)
 	s := c.shardFor(h)
-	cost := int64(1)
-	if c.cost != nil {
-		cost = c.cost(key, value)
-	}
+	cost := c.costOf(key, value)
 	var buf removals[K, V]
 	rm := c.removals(&buf)
 

@@ -122,6 +122,48 @@ func (s *shard[K, V]) miss(h uint64) {
 	s.buf.pick(h, s.stripes.Load()).misses.Add(1)
 }
 
+// put is the locked half of Set: it stores value for key with deadline d
+// (0: none), replacing a present entry in place, then evicts to stay within
+// budget. An entry too costly for the shard is not stored and a present
+// entry for the key is removed. It reports whether the value was stored.
+// Callers hold the write lock and drained the read buffer.
+func (s *shard[K, V]) put(h uint64, key K, value V, cost, d, now int64, rm *removals[K, V]) bool {
+	e := s.lookup(h, key)
+	if !s.fits(cost) {
+		if e != nil {
+			why := ReasonReplaced
+			if e.expired(now) {
+				why = ReasonExpired
+			}
+			s.remove(e, why, rm)
+		}
+		s.rejected++
+		return false
+	}
+	if e != nil {
+		why := ReasonReplaced
+		if e.expired(now) {
+			why = ReasonExpired
+			s.expirations++
+		}
+		rm.add(e.key, e.value, why)
+		e.value = value
+		s.cost += cost - e.cost
+		e.cost = cost
+		s.setDeadline(e, d, now)
+		s.list.MoveToFront(&e.node)
+	} else {
+		e = &entry[K, V]{key: key, value: value, hash: h, cost: cost}
+		e.node.Value = e
+		e.timer.Value = e
+		s.insert(e)
+		s.setDeadline(e, d, now)
+	}
+	s.sets++
+	s.evict(now, rm)
+	return true
+}
+
 // insert stores a new entry at the front of the recency list.
 func (s *shard[K, V]) insert(e *entry[K, V]) {
 	e.hnext = s.m[e.hash]

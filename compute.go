@@ -1,0 +1,85 @@
+package shardcache
+
+// ComputeOp tells Compute what to do with the key after fn returns.
+type ComputeOp uint8
+
+const (
+	// ComputeKeep leaves the key as it was (the zero value).
+	ComputeKeep ComputeOp = iota
+	// ComputeSet stores the value fn returned. A present entry keeps its
+	// deadline; a new entry gets Config.DefaultTTL.
+	ComputeSet
+	// ComputeDelete removes the key.
+	ComputeDelete
+)
+
+// Compute treats any other ComputeOp value as ComputeKeep.
+
+// Compute atomically reads, modifies and writes one key: it calls fn with
+// the key's live value (found is false if the key is absent or expired) while
+// holding the key's shard write lock, then applies the returned op. It
+// returns the value stored for the key afterwards and whether one is, so
+// counters and compare-and-swap updates need no lock of their own:
+//
+//	c.Compute("hits", func(n int, _ bool) (int, shardcache.ComputeOp) {
+//		return n + 1, shardcache.ComputeSet
+//	})
+//
+// fn runs under the shard lock: it must be quick and must not call the
+// cache (that would deadlock). Config.Cost, if set, is also called under
+// the lock for a ComputeSet. A set counts in Stats.Sets and makes the key the
+// most recently used; ComputeKeep is not an access. After Close, Compute
+// does not call fn and returns the zero value and false.
+func (c *Cache[K, V]) Compute(key K, fn func(old V, found bool) (V, ComputeOp)) (V, bool) {
+	h := c.hash(key)
+	s := c.shardFor(h)
+	var buf removals[K, V]
+	rm := c.removals(&buf)
+	var zero V
+
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return zero, false
+	}
+	now := c.clock.Now()
+	e := s.lookup(h, key)
+	if e != nil && e.expired(now) {
+		s.remove(e, ReasonExpired, rm)
+		e = nil
+	}
+	var old V
+	if e != nil {
+		old = e.value
+	}
+	v, op := fn(old, e != nil)
+	result, stored := old, e != nil
+	scheduled := false
+	switch op {
+	case ComputeSet:
+		d := int64(0)
+		if e != nil {
+			d = e.deadline
+		} else if c.defaultTTL > 0 {
+			now, d = c.deadlineAfter(c.defaultTTL)
+			scheduled = true
+		}
+		s.drainReads()
+		result, stored = v, s.put(h, key, v, c.costOf(key, v), d, now, rm)
+		if !stored {
+			result = zero
+		}
+	case ComputeDelete:
+		if e != nil {
+			s.remove(e, ReasonDeleted, rm)
+		}
+		result, stored = zero, false
+	}
+	s.mu.Unlock()
+
+	if scheduled && c.idle.Load() {
+		c.wakeJanitor()
+	}
+	rm.run(c.onRemove)
+	return result, stored
+}

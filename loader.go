@@ -1,0 +1,145 @@
+package shardcache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
+)
+
+// ErrLoaderPanic is wrapped by the error GetOrLoad returns, to the caller
+// that ran the loader and to every caller waiting for it, when the loader
+// panics or exits its goroutine. The message includes the panic value and
+// stack.
+var ErrLoaderPanic = errors.New("shardcache: loader panicked")
+
+// ErrClosed is returned by GetOrLoad after Close.
+var ErrClosed = errors.New("shardcache: cache is closed")
+
+// LoadFunc computes the value of a key missing from the cache. It returns the
+// value, its time to live and an error. The ttl is read as SetWithTTL reads
+// it: 0 never expires, and a negative ttl returns the value to the callers
+// without caching it (and deletes whatever another goroutine stored for the
+// key meanwhile).
+type LoadFunc[K comparable, V any] func(ctx context.Context, key K) (V, time.Duration, error)
+
+// flight is one load in progress for one key.
+type flight[V any] struct {
+	done chan struct{} // closed when val and err are final
+	val  V
+	err  error
+	// ctxErr: the loader failed because the context of the caller that ran
+	// it ended; waiters whose own context is alive try again instead.
+	ctxErr bool
+}
+
+// flights is the table of loads in progress for the keys of one shard. It
+// has its own mutex so that loads never hold a shard lock.
+type flights[K comparable, V any] struct {
+	mu    sync.Mutex
+	calls map[K]*flight[V]
+}
+
+// GetOrLoad returns the value of key, calling load to compute and store it if
+// the key is absent or expired. However many goroutines ask for the same
+// missing key at once, only one of them runs load (stampede protection); the
+// others wait for its result or until their own ctx is done, whichever comes
+// first. The loaded value is stored with the ttl load returns.
+//
+// load receives the ctx of the caller that runs it. A load error is returned
+// to that caller and to every waiter, and nothing is cached; but if load
+// failed only because that caller's ctx ended, waiters whose own ctx is still
+// alive start a new load instead of inheriting the cancellation. A panic in
+// load (or runtime.Goexit) becomes an error wrapping ErrLoaderPanic for the
+// caller that ran it and for every waiter; no waiter is ever left hanging.
+//
+// A hit costs what Get costs. GetOrLoad after Close returns ErrClosed.
+func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, load LoadFunc[K, V]) (V, error) {
+	if v, ok := c.Get(key); ok {
+		return v, nil
+	}
+	var zero V
+	if c.closed.Load() {
+		return zero, ErrClosed
+	}
+	ft := &c.flights[c.hash(key)&c.mask]
+	for {
+		ft.mu.Lock()
+		// The key may have been loaded between the miss and the lock.
+		if v, ok := c.peek(key); ok {
+			ft.mu.Unlock()
+			return v, nil
+		}
+		f, waiting := ft.calls[key]
+		if !waiting {
+			if ft.calls == nil {
+				ft.calls = make(map[K]*flight[V])
+			}
+			f = &flight[V]{done: make(chan struct{})}
+			ft.calls[key] = f
+		}
+		ft.mu.Unlock()
+
+		if !waiting {
+			c.runLoad(ctx, ft, f, key, load)
+			return f.val, f.err
+		}
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return zero, ctx.Err()
+		}
+		if f.ctxErr && ctx.Err() == nil {
+			continue // the loader's caller gave up, we did not: load again
+		}
+		return f.val, f.err
+	}
+}
+
+// runLoad runs load for f's key, stores a successful result, then publishes
+// it to the waiters. The deferred publication runs even if load panics or
+// calls runtime.Goexit.
+func (c *Cache[K, V]) runLoad(ctx context.Context, ft *flights[K, V], f *flight[V], key K, load LoadFunc[K, V]) {
+	normal := false
+	defer func() {
+		if !normal {
+			r := recover()
+			if r == nil {
+				f.err = fmt.Errorf("%w: runtime.Goexit in loader", ErrLoaderPanic)
+			} else {
+				f.err = fmt.Errorf("%w: %v\n%s", ErrLoaderPanic, r, debug.Stack())
+			}
+			var zero V
+			f.val = zero
+		}
+		ft.mu.Lock()
+		delete(ft.calls, key)
+		ft.mu.Unlock()
+		close(f.done)
+	}()
+	v, ttl, err := load(ctx, key)
+	normal = true
+	if err != nil {
+		f.err = err
+		f.ctxErr = ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
+		return
+	}
+	f.val = v
+	c.SetWithTTL(key, v, ttl) // before the flight ends, so no caller misses again
+}
+
+// peek is Get without statistics or promotion: whether a live value is
+// stored for key.
+func (c *Cache[K, V]) peek(key K) (V, bool) {
+	h := c.hash(key)
+	s := c.shardFor(h)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if e := s.lookup(h, key); e != nil && !e.expired(c.clock.Now()) {
+		return e.value, true
+	}
+	var zero V
+	return zero, false
+}
