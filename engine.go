@@ -106,15 +106,15 @@ func (c *Cache[K, V]) Get(key K) (V, bool) {
 	}
 	if e == nil || (e.deadline != 0 && e.deadline <= c.clock.Now()) {
 		s.mu.RUnlock()
-		s.miss(h)
+		s.miss()
 		var zero V
 		return zero, false
 	}
 	v := e.value
-	full := s.record(e, h)
+	full := s.record(e)
 	s.mu.RUnlock()
 	if full {
-		s.recordFull(e, h)
+		s.recordFull(e)
 	}
 	return v, true
 }

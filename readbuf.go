@@ -2,6 +2,7 @@ package shardcache
 
 import (
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/shardcache/shardcache/lru"
 )
@@ -17,7 +18,7 @@ import (
 // record is ever dropped (a reader that finds the ring full takes the write
 // lock itself and drains it), so the LRU order is exact. When two readers
 // collide on a stripe's tail the buffer doubles its stripes, up to
-// maxStripes, and readers spread over them by key hash. Across stripes the
+// maxStripes, and each reader goroutine keeps to its own stripe. Across stripes the
 // replay order is stripe by stripe, and a reader that finds its ring full
 // while a writer holds the lock drops its record, so under contention the
 // order is approximately LRU: a recently read entry can be evicted slightly
@@ -49,9 +50,30 @@ type readBuffer[K comparable, V any] struct {
 	stripes [maxStripes]stripe[K, V]
 }
 
-// pick returns the stripe for a key hash when n stripes are active.
-func (b *readBuffer[K, V]) pick(h uint64, n uint32) *stripe[K, V] {
-	return &b.stripes[uint32(h>>40)&(n-1)]
+// pick returns the calling goroutine's stripe when n stripes are active.
+func (b *readBuffer[K, V]) pick(n uint32) *stripe[K, V] {
+	return &b.stripes[goroutineProbe()&(n-1)]
+}
+
+// goroutineProbe returns a number that differs between goroutines and stays
+// the same for one goroutine, so that concurrent readers of one shard record
+// into different stripes even when they read the same hot key. (Picking the
+// stripe by key hash sends every reader of a hot key to the same stripe,
+// whose cache line then bounces between cores: BenchmarkStripePick shows
+// the difference.) It is the address of a local variable, which lives on
+// the calling goroutine's own stack; goroutine stacks are disjoint and at
+// least 2 KiB apart, so the address divided by 1 KiB tells goroutines apart.
+// Go has no goroutine-local storage, and this costs a nanosecond where
+// math/rand/v2 costs ten here (Caffeine and otter pick their read-buffer
+// stripes the same way).
+//
+// unsafe is used only to turn the address into a number: the pointer is
+// never dereferenced or stored, so a moved stack (which changes the probe)
+// or a reused one cannot make anything incorrect, only pick another stripe.
+func goroutineProbe() uint32 {
+	var local byte
+	a := uint64(uintptr(unsafe.Pointer(&local)))
+	return uint32((a >> 10) * 0x9e3779b97f4a7c15 >> 32)
 }
 
 // record appends e to st. It returns false, recording nothing, when st is

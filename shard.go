@@ -91,9 +91,9 @@ func (s *shard[K, V]) drainReads() {
 // record notes a Get hit on e. It runs under the read lock and reports
 // whether the buffer was full, in which case the caller must call
 // recordFull after releasing the read lock.
-func (s *shard[K, V]) record(e *entry[K, V], h uint64) (full bool) {
+func (s *shard[K, V]) record(e *entry[K, V]) (full bool) {
 	n := s.stripes.Load()
-	ok, contended := s.buf.pick(h, n).record(e)
+	ok, contended := s.buf.pick(n).record(e)
 	if contended && n < maxStripes {
 		s.stripes.CompareAndSwap(n, n*2)
 	}
@@ -103,23 +103,23 @@ func (s *shard[K, V]) record(e *entry[K, V], h uint64) (full bool) {
 // recordFull handles a hit whose stripe was full: if the write lock is free
 // it drains the buffer and records again, otherwise the record is dropped
 // (the hit is still counted). A reader never waits for a writer here.
-func (s *shard[K, V]) recordFull(e *entry[K, V], h uint64) {
+func (s *shard[K, V]) recordFull(e *entry[K, V]) {
 	if s.mu.TryLock() {
 		s.drainReads()
 		s.mu.Unlock()
-		st := s.buf.pick(h, s.stripes.Load())
+		st := s.buf.pick(s.stripes.Load())
 		if ok, _ := st.record(e); ok {
 			return
 		}
 		st.dropped.Add(1)
 		return
 	}
-	s.buf.pick(h, s.stripes.Load()).dropped.Add(1)
+	s.buf.pick(s.stripes.Load()).dropped.Add(1)
 }
 
 // miss counts a Get that found nothing.
-func (s *shard[K, V]) miss(h uint64) {
-	s.buf.pick(h, s.stripes.Load()).misses.Add(1)
+func (s *shard[K, V]) miss() {
+	s.buf.pick(s.stripes.Load()).misses.Add(1)
 }
 
 // put is the locked half of Set: it stores value for key with deadline d

@@ -1,0 +1,94 @@
+package shardcache
+
+import (
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/shardcache/shardcache/lru"
+	"github.com/stretchr/testify/assert"
+)
+
+func TestGoroutineProbe(t *testing.T) {
+	// Stable within a goroutine.
+	p := goroutineProbe()
+	assert.Equal(t, p, goroutineProbe())
+	// Spread over goroutines: 64 goroutines must not all share a stripe.
+	var mu sync.Mutex
+	seen := map[uint32]bool{}
+	var wg sync.WaitGroup
+	for range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mu.Lock()
+			seen[goroutineProbe()&(maxStripes-1)] = true
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	assert.Greater(t, len(seen), maxStripes/2, "64 goroutines spread over only %d of %d stripes", len(seen), maxStripes)
+}
+
+func TestStripeRecordDrain(t *testing.T) {
+	var buf readBuffer[int, int]
+	st := &buf.stripes[0]
+	var l lru.List[*entry[int, int]]
+	es := make([]*entry[int, int], stripeSlots+1)
+	for i := range es {
+		es[i] = &entry[int, int]{key: i}
+		es[i].node.Value = es[i]
+		l.PushBack(&es[i].node) // order 0, 1, 2, ...
+	}
+	for i := range stripeSlots {
+		ok, contended := st.record(es[i])
+		assert.True(t, ok)
+		assert.False(t, contended)
+	}
+	ok, _ := st.record(es[stripeSlots])
+	assert.False(t, ok, "a full stripe refuses the record")
+	st.drain(&l)
+	// Replayed oldest first, so the last recorded is now the front.
+	assert.Equal(t, stripeSlots-1, l.Front().Value.key)
+	assert.Equal(t, stripeSlots, l.Back().Value.key, "the unrecorded entry is now least recent")
+	ok, _ = st.record(es[stripeSlots])
+	assert.True(t, ok, "a drained stripe takes records again")
+	hits, _ := buf.counts()
+	assert.EqualValues(t, stripeSlots+1, hits)
+}
+
+// BenchmarkStripePick shows why readers pick their stripe by goroutine
+// rather than by key: every goroutine records a hit on the same hot entry
+// into a buffer of maxStripes stripes. With pick=key all of them share one
+// stripe and its cache line; with pick=goroutine each keeps to its own.
+// Compare the two at -cpu 2 or more.
+func BenchmarkStripePick(b *testing.B) {
+	for _, mode := range []string{"key", "goroutine"} {
+		b.Run("pick="+mode, func(b *testing.B) {
+			var (
+				buf   readBuffer[int, int]
+				mu    sync.Mutex
+				l     lru.List[*entry[int, int]]
+				drops atomic.Uint64
+			)
+			e := &entry[int, int]{hash: 0x9e3779b97f4a7c15}
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					st := &buf.stripes[(e.hash>>40)&(maxStripes-1)]
+					if mode == "goroutine" {
+						st = buf.pick(maxStripes)
+					}
+					if ok, _ := st.record(e); !ok {
+						if mu.TryLock() {
+							st.drain(&l)
+							mu.Unlock()
+						} else {
+							drops.Add(1)
+						}
+					}
+				}
+			})
+		})
+	}
+}
