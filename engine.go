@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/shardcache/shardcache/policy"
 )
 
 // Cache is a sharded, bounded, expiring in-memory cache. Create one with New;
@@ -71,7 +73,7 @@ func newCache[K comparable, V any](cfg Config[K, V], clk *clock) (*Cache[K, V], 
 		c.hash = defaultHasher[K]()
 	}
 	for i := range c.shards {
-		c.shards[i].init(split(cfg.MaxEntries, n, i), split(cfg.MaxCost, n, i))
+		c.shards[i].init(split(cfg.MaxEntries, n, i), split(cfg.MaxCost, n, i), policy.NewLRU[*entry[K, V]]())
 	}
 	return c, nil
 }
@@ -215,7 +217,7 @@ func (c *Cache[K, V]) Update(key K, value V) bool {
 		e.value = value
 		s.cost += cost - e.cost
 		e.cost = cost
-		s.list.MoveToFront(&e.node)
+		s.policy.Touch(&e.node)
 		s.evict(now, rm)
 		stored = true
 	}

@@ -4,7 +4,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
-	"github.com/shardcache/shardcache/lru"
+	"github.com/shardcache/shardcache/policy"
 )
 
 // The read buffer is how Get promotes an entry in its shard's LRU list
@@ -94,11 +94,11 @@ func (st *stripe[K, V]) record(e *entry[K, V]) (ok, contended bool) {
 	return true, false
 }
 
-// drain replays every completed record of st into l, oldest first: each
-// recorded entry still in l moves to its front. It stops at a slot a producer
+// drain replays every completed record of st into p, oldest first, as
+// hits on the recorded entries that are still in the cache. It stops at a slot a producer
 // has claimed but not yet filled; that record is replayed by a later drain.
 // Callers hold the shard's write lock.
-func (st *stripe[K, V]) drain(l *lru.List[*entry[K, V]]) {
+func (st *stripe[K, V]) drain(p policy.Policy[*entry[K, V]]) {
 	h, t := st.head.Load(), st.tail.Load()
 	for ; h != t; h++ {
 		slot := &st.slots[h&(stripeSlots-1)]
@@ -107,7 +107,9 @@ func (st *stripe[K, V]) drain(l *lru.List[*entry[K, V]]) {
 			break
 		}
 		slot.Store(nil)
-		l.MoveToFront(&e.node) // no-op for an entry removed since it was read
+		if e.node.Linked() { // not removed since it was read
+			p.Touch(&e.node)
+		}
 	}
 	st.head.Store(h)
 }

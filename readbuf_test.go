@@ -5,7 +5,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/shardcache/shardcache/lru"
+	"github.com/shardcache/shardcache/policy"
 	"github.com/stretchr/testify/assert"
 )
 
@@ -33,12 +33,12 @@ func TestGoroutineProbe(t *testing.T) {
 func TestStripeRecordDrain(t *testing.T) {
 	var buf readBuffer[int, int]
 	st := &buf.stripes[0]
-	var l lru.List[*entry[int, int]]
+	l := policy.NewLRU[*entry[int, int]]()
 	es := make([]*entry[int, int], stripeSlots+1)
-	for i := range es {
+	for i := len(es) - 1; i >= 0; i-- {
 		es[i] = &entry[int, int]{key: i}
 		es[i].node.Value = es[i]
-		l.PushBack(&es[i].node) // order 0, 1, 2, ...
+		l.Insert(&es[i].node) // front to back: 0, 1, 2, ...
 	}
 	for i := range stripeSlots {
 		ok, contended := st.record(es[i])
@@ -47,10 +47,15 @@ func TestStripeRecordDrain(t *testing.T) {
 	}
 	ok, _ := st.record(es[stripeSlots])
 	assert.False(t, ok, "a full stripe refuses the record")
-	st.drain(&l)
-	// Replayed oldest first, so the last recorded is now the front.
-	assert.Equal(t, stripeSlots-1, l.Front().Value.key)
-	assert.Equal(t, stripeSlots, l.Back().Value.key, "the unrecorded entry is now least recent")
+	st.drain(l)
+	// Replayed oldest first, so the last recorded is now the most recent
+	// and the one never recorded is the victim.
+	v, ok := l.Victim()
+	assert.True(t, ok)
+	assert.Equal(t, stripeSlots, v.key, "the unrecorded entry is now least recent")
+	l.Remove(&v.node, true)
+	v, _ = l.Victim()
+	assert.Equal(t, 0, v.key, "the first recorded is the next victim")
 	ok, _ = st.record(es[stripeSlots])
 	assert.True(t, ok, "a drained stripe takes records again")
 	hits, _ := buf.counts()
@@ -68,7 +73,7 @@ func BenchmarkStripePick(b *testing.B) {
 			var (
 				buf   readBuffer[int, int]
 				mu    sync.Mutex
-				l     lru.List[*entry[int, int]]
+				l     = policy.NewLRU[*entry[int, int]]()
 				drops atomic.Uint64
 			)
 			e := &entry[int, int]{hash: 0x9e3779b97f4a7c15}
@@ -81,7 +86,7 @@ func BenchmarkStripePick(b *testing.B) {
 					}
 					if ok, _ := st.record(e); !ok {
 						if mu.TryLock() {
-							st.drain(&l)
+							st.drain(l)
 							mu.Unlock()
 						} else {
 							drops.Add(1)

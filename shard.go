@@ -5,7 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/shardcache/shardcache/expiry"
-	"github.com/shardcache/shardcache/lru"
+	"github.com/shardcache/shardcache/policy"
 )
 
 // entry is one cached key. It is allocated once, when its key is first
@@ -19,7 +19,7 @@ type entry[K comparable, V any] struct {
 	deadline int64 // clock time at which it expires; 0: never
 	cost     int64
 	hnext    *entry[K, V] // next entry whose key has the same 64-bit hash
-	node     lru.Node[*entry[K, V]]
+	node     policy.Node[*entry[K, V]]
 	timer    expiry.Timer[*entry[K, V]]
 }
 
@@ -44,7 +44,7 @@ type shard[K comparable, V any] struct {
 	stripes atomic.Uint32           // active read-buffer stripes, a power of two
 	_       [28]byte
 
-	list        lru.List[*entry[K, V]]
+	policy      policy.Policy[*entry[K, V]]
 	wheel       *expiry.Wheel[*entry[K, V]] // created on the first deadline
 	len         int
 	cost        int64
@@ -60,7 +60,8 @@ type shard[K comparable, V any] struct {
 	buf readBuffer[K, V]
 }
 
-func (s *shard[K, V]) init(maxEntries int, maxCost int64) {
+func (s *shard[K, V]) init(maxEntries int, maxCost int64, p policy.Policy[*entry[K, V]]) {
+	s.policy = p
 	s.m = make(map[uint64]*entry[K, V], min(maxEntries, 1<<16))
 	s.maxEntries = maxEntries
 	s.maxCost = maxCost
@@ -84,7 +85,7 @@ func (s *shard[K, V]) lookup(h uint64, key K) *entry[K, V] {
 func (s *shard[K, V]) drainReads() {
 	n := s.stripes.Load()
 	for i := range n {
-		s.buf.stripes[i].drain(&s.list)
+		s.buf.stripes[i].drain(s.policy)
 	}
 }
 
@@ -151,10 +152,11 @@ func (s *shard[K, V]) put(h uint64, key K, value V, cost, d, now int64, rm *remo
 		s.cost += cost - e.cost
 		e.cost = cost
 		s.setDeadline(e, d, now)
-		s.list.MoveToFront(&e.node)
+		s.policy.Touch(&e.node)
 	} else {
 		e = &entry[K, V]{key: key, value: value, hash: h, cost: cost}
 		e.node.Value = e
+		e.node.Hash = h
 		e.timer.Value = e
 		s.insert(e)
 		s.setDeadline(e, d, now)
@@ -168,7 +170,7 @@ func (s *shard[K, V]) put(h uint64, key K, value V, cost, d, now int64, rm *remo
 func (s *shard[K, V]) insert(e *entry[K, V]) {
 	e.hnext = s.m[e.hash]
 	s.m[e.hash] = e
-	s.list.PushFront(&e.node)
+	s.policy.Insert(&e.node)
 	s.len++
 	s.cost += e.cost
 }
@@ -190,7 +192,7 @@ func (s *shard[K, V]) remove(e *entry[K, V], why RemoveReason, rm *removals[K, V
 		}
 	}
 	e.hnext = nil
-	s.list.Remove(&e.node)
+	s.policy.Remove(&e.node, why == ReasonEvicted)
 	s.cancelTimer(e)
 	s.len--
 	s.cost -= e.cost
@@ -206,14 +208,15 @@ func (s *shard[K, V]) remove(e *entry[K, V], why RemoveReason, rm *removals[K, V
 // removeAll empties the shard, reporting every entry to rm with why.
 func (s *shard[K, V]) removeAll(why RemoveReason, rm *removals[K, V]) {
 	s.drainReads()
-	for n := s.list.Front(); n != nil; {
-		next := n.Next()
-		e := n.Value
-		s.list.Remove(n)
-		s.cancelTimer(e)
-		e.hnext = nil
-		rm.add(e.key, e.value, why)
-		n = next
+	for _, e := range s.m {
+		for e != nil {
+			next := e.hnext
+			s.policy.Remove(&e.node, false)
+			s.cancelTimer(e)
+			e.hnext = nil
+			rm.add(e.key, e.value, why)
+			e = next
+		}
 	}
 	clear(s.m)
 	s.len = 0
@@ -264,15 +267,15 @@ func (s *shard[K, V]) fits(cost int64) bool {
 // budgets. Callers drained the read buffer first.
 func (s *shard[K, V]) evict(now int64, rm *removals[K, V]) {
 	for (s.maxEntries > 0 && s.len > s.maxEntries) || (s.maxCost > 0 && s.cost > s.maxCost) {
-		victim := s.list.Back()
-		if victim == nil {
+		victim, ok := s.policy.Victim()
+		if !ok {
 			return
 		}
 		why := ReasonEvicted
-		if victim.Value.expired(now) {
+		if victim.expired(now) {
 			why = ReasonExpired
 		}
-		s.remove(victim.Value, why, rm)
+		s.remove(victim, why, rm)
 	}
 }
 

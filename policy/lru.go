@@ -1,0 +1,33 @@
+package policy
+
+import "github.com/shardcache/shardcache/lru"
+
+// LRU evicts the least recently used entry: Insert and Touch move an entry
+// to the front of one list, Victim is its back.
+type LRU[T any] struct {
+	list lru.List[T]
+}
+
+// NewLRU returns an empty LRU policy.
+func NewLRU[T any]() *LRU[T] { return &LRU[T]{} }
+
+// Insert makes n the most recently used entry.
+func (p *LRU[T]) Insert(n *Node[T]) { p.list.PushFront(&n.Node) }
+
+// Touch makes n the most recently used entry.
+func (p *LRU[T]) Touch(n *Node[T]) { p.list.MoveToFront(&n.Node) }
+
+// Remove unlinks n.
+func (p *LRU[T]) Remove(n *Node[T], _ bool) { p.list.Remove(&n.Node) }
+
+// Victim returns the least recently used entry.
+func (p *LRU[T]) Victim() (T, bool) {
+	if b := p.list.Back(); b != nil {
+		return b.Value, true
+	}
+	var zero T
+	return zero, false
+}
+
+// Len returns the number of entries held.
+func (p *LRU[T]) Len() int { return p.list.Len() }
