@@ -1,5 +1,6 @@
-# Everyday targets. Anything longer than a line or two lives in scripts/.
-.PHONY: run test bench bench-shards
+# Everyday targets. Anything longer than a line or two lives in scripts/ or
+# bench/scripts/, with a comment on top saying what it does.
+.PHONY: run test bench bench-peers bench-shards hitratio plots
 
 # The main job: today a demo of the engine under concurrent load.
 run:
@@ -13,6 +14,19 @@ test:
 bench:
 	go test -run '^$$' -bench . -benchmem .
 
-# Shard counts compared with benchstat (-count 10).
+# shardcache beside otter, ristretto, theine, go-cache, golang-lru and a
+# map+RWMutex, -count 6, summarised with benchstat (about 1.5 h; BENCH=regexp narrows it).
+bench-peers:
+	./bench/scripts/bench-peers.sh
+
+# The engine's benchmarks at shard counts 1..256, -count 10, pivoted by benchstat.
 bench-shards:
-	./scripts/bench-shards.sh
+	./bench/scripts/bench-shards.sh
+
+# Hit ratios of every cache on synthetic sequences and the traces in ../shared/traces.
+hitratio:
+	./bench/scripts/hitratio.sh
+
+# PNG charts in docs/img from the results of the three targets above.
+plots:
+	./bench/scripts/plots.sh
