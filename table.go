@@ -1,0 +1,167 @@
+package shardcache
+
+import "math/bits"
+
+// table is a shard's index from key hash to entries: an open-addressing
+// hash table with linear probing, written for Get.
+//
+// A Go map[uint64]*entry hashes the already computed 64-bit hash a second
+// time and walks a directory before it reaches a group; this table indexes
+// its slot array with the hash's own bits and keeps the hash beside the
+// entry pointer, so a lookup usually reads one 16-byte slot and then the
+// entry. BenchmarkTable compares the two.
+//
+// Entries whose keys have the same 64-bit hash share one slot and are
+// chained through entry.hnext. Deletion shifts the following slots back
+// instead of leaving tombstones, so lookups never slow down with churn. The
+// table grows (doubles) at 3/4 occupancy and never shrinks.
+//
+// table is not safe for concurrent use: lookups run under the shard's read
+// lock, changes under its write lock.
+type table[K comparable, V any] struct {
+	slots []slot[K, V] // length a power of two
+	shift uint8        // 64 - log2(len(slots))
+	used  int          // occupied slots (distinct hashes)
+	n     int          // entries, chained ones included
+}
+
+type slot[K comparable, V any] struct {
+	h uint64
+	e *entry[K, V] // nil: empty
+}
+
+const minTableSlots = 8
+
+// init sizes an empty table for about hint entries.
+func (t *table[K, V]) init(hint int) {
+	size := minTableSlots
+	for size*3/4 < hint {
+		size *= 2
+	}
+	t.slots = make([]slot[K, V], size)
+	t.shift = uint8(64 - bits.TrailingZeros(uint(size)))
+	t.used, t.n = 0, 0
+}
+
+// home returns the slot a hash would occupy with no collision: the top bits
+// of the hash times 2^64/φ (Fibonacci hashing), which spreads even hashes
+// that differ only in their low bits, the bits that picked the shard.
+func (t *table[K, V]) home(h uint64) uint64 {
+	return (h * 0x9e3779b97f4a7c15) >> t.shift
+}
+
+// lookup returns the entry for key, or nil. It reads only: safe under the
+// read lock, and it must never allocate or write (Get calls it).
+func (t *table[K, V]) lookup(h uint64, key K) *entry[K, V] {
+	mask := uint64(len(t.slots) - 1)
+	for i := t.home(h); ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.e == nil {
+			return nil
+		}
+		if s.h == h {
+			e := s.e
+			for e != nil && e.key != key {
+				e = e.hnext
+			}
+			return e
+		}
+	}
+}
+
+// insert adds e, whose key is not in the table yet.
+func (t *table[K, V]) insert(e *entry[K, V]) {
+	if (t.used+1)*4 > len(t.slots)*3 {
+		t.grow()
+	}
+	t.n++
+	mask := uint64(len(t.slots) - 1)
+	for i := t.home(e.hash); ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.e == nil {
+			*s = slot[K, V]{h: e.hash, e: e}
+			e.hnext = nil
+			t.used++
+			return
+		}
+		if s.h == e.hash {
+			e.hnext = s.e
+			s.e = e
+			return
+		}
+	}
+}
+
+// remove takes e, which is in the table, out of it.
+func (t *table[K, V]) remove(e *entry[K, V]) {
+	mask := uint64(len(t.slots) - 1)
+	i := t.home(e.hash)
+	for t.slots[i].h != e.hash || t.slots[i].e == nil {
+		i = (i + 1) & mask
+	}
+	t.n--
+	s := &t.slots[i]
+	if s.e != e { // chained behind another key with the same hash
+		for p := s.e; p != nil; p = p.hnext {
+			if p.hnext == e {
+				p.hnext = e.hnext
+				break
+			}
+		}
+		e.hnext = nil
+		return
+	}
+	if e.hnext != nil {
+		s.e = e.hnext
+		e.hnext = nil
+		return
+	}
+	// The slot empties: shift back every following slot of the probe run
+	// whose home is not cyclically in (i, j], so no lookup crosses a hole.
+	t.used--
+	for j := (i + 1) & mask; t.slots[j].e != nil; j = (j + 1) & mask {
+		k := t.home(t.slots[j].h)
+		if (j > i && (k <= i || k > j)) || (j < i && k <= i && k > j) {
+			t.slots[i] = t.slots[j]
+			i = j
+		}
+	}
+	t.slots[i] = slot[K, V]{}
+}
+
+// grow doubles the slot array and re-places every slot.
+func (t *table[K, V]) grow() {
+	old := t.slots
+	t.slots = make([]slot[K, V], 2*len(old))
+	t.shift--
+	mask := uint64(len(t.slots) - 1)
+	for _, s := range old {
+		if s.e == nil {
+			continue
+		}
+		i := t.home(s.h)
+		for t.slots[i].e != nil {
+			i = (i + 1) & mask
+		}
+		t.slots[i] = s
+	}
+}
+
+// each calls fn for every entry until fn returns false.
+func (t *table[K, V]) each(fn func(*entry[K, V]) bool) {
+	for _, s := range t.slots {
+		for e := s.e; e != nil; {
+			next := e.hnext // fn may unlink e
+			if !fn(e) {
+				return
+			}
+			e = next
+		}
+	}
+}
+
+// reset empties the table, keeping its size.
+func (t *table[K, V]) reset() {
+	clear(t.slots)
+	t.used, t.n = 0, 0
+}
