@@ -1,28 +1,26 @@
 package policy
 
-import "github.com/shardcache/shardcache/lru"
-
 // LRU evicts the least recently used entry: Insert and Touch move an entry
 // to the front of one list, Victim is its back.
 type LRU[T any] struct {
-	list lru.List[T]
+	list list[T]
 }
 
 // NewLRU returns an empty LRU policy.
 func NewLRU[T any]() *LRU[T] { return &LRU[T]{} }
 
 // Insert makes n the most recently used entry.
-func (p *LRU[T]) Insert(n *Node[T]) { p.list.PushFront(&n.Node) }
+func (p *LRU[T]) Insert(n *Node[T]) { p.list.pushFront(n) }
 
 // Touch makes n the most recently used entry.
-func (p *LRU[T]) Touch(n *Node[T]) { p.list.MoveToFront(&n.Node) }
+func (p *LRU[T]) Touch(n *Node[T]) { p.list.moveToFront(n) }
 
 // Remove unlinks n.
-func (p *LRU[T]) Remove(n *Node[T], _ bool) { p.list.Remove(&n.Node) }
+func (p *LRU[T]) Remove(n *Node[T], _ bool) { p.list.remove(n) }
 
 // Victim returns the least recently used entry.
 func (p *LRU[T]) Victim() (T, bool) {
-	if b := p.list.Back(); b != nil {
+	if b := p.list.back(); b != nil {
 		return b.Value, true
 	}
 	var zero T

@@ -7,6 +7,12 @@
 // Node embedded in each entry and the key's 64-bit hash, which is enough for
 // ghost lists and frequency sketches. Policies are not safe for concurrent
 // use: the shard calls them under its write lock.
+//
+// Three policies are here: LRU; ARC (Megiddo and Modha, FAST 2003), with
+// an optional TinyLFU admission filter (NewARCTinyLFU); and WTinyLFU, a
+// small LRU window in front of a segmented LRU main space guarded by a
+// TinyLFU frequency sketch, whose window size adapts by hill climbing.
+// Each is sized from the capacity of the shard that owns it.
 package policy
 
 import "github.com/shardcache/shardcache/lru"
@@ -15,12 +21,44 @@ import "github.com/shardcache/shardcache/lru"
 // each entry and points Value back at the entry. The zero Node is ready for
 // Insert.
 type Node[T any] struct {
-	lru.Node[T] // links in whichever list the policy keeps the entry in
-
+	// Value is the entry the node stands for; policies only hand it back.
+	Value T
 	// Hash is the entry's key hash, set by the cache before Insert.
 	Hash uint64
+
+	// link is the node's place in whichever list the policy keeps it in;
+	// its Value points back at this Node, so that a policy walking a list
+	// gets the Node (and its Hash), not just the entry.
+	link lru.Node[*Node[T]]
 	// where is the policy's own note of which of its lists holds the node.
 	where uint8
+}
+
+// Linked reports whether a policy holds n.
+func (n *Node[T]) Linked() bool { return n.link.Linked() }
+
+// list is an intrusive recency list of Nodes: lru.List with the back
+// pointer set on the way in.
+type list[T any] struct{ lru.List[*Node[T]] }
+
+// pushFront links n at the front of l.
+func (l *list[T]) pushFront(n *Node[T]) {
+	n.link.Value = n
+	l.PushFront(&n.link)
+}
+
+// moveToFront makes n the front of l; n must be in l.
+func (l *list[T]) moveToFront(n *Node[T]) { l.MoveToFront(&n.link) }
+
+// remove unlinks n from l; it does nothing if n is not in l.
+func (l *list[T]) remove(n *Node[T]) { l.Remove(&n.link) }
+
+// back returns the oldest node of l, or nil.
+func (l *list[T]) back() *Node[T] {
+	if b := l.Back(); b != nil {
+		return b.Value
+	}
+	return nil
 }
 
 // Policy orders the entries of one shard. Every method is O(1) amortised and

@@ -1,0 +1,96 @@
+package policy
+
+import (
+	"fmt"
+	"testing"
+)
+
+func TestSketchCounts(t *testing.T) {
+	var s sketch
+	s.resize(1000)
+	if s.words() != 1024 {
+		t.Fatalf("%d words for 1000 entries, want 1024", s.words())
+	}
+	for i := range 5 {
+		s.increment(mixKey(42))
+		if got := s.estimate(mixKey(42)); got != i+1 {
+			t.Fatalf("estimate after %d increments = %d", i+1, got)
+		}
+	}
+	for range 100 {
+		s.increment(mixKey(7))
+	}
+	if got := s.estimate(mixKey(7)); got != 15 {
+		t.Fatalf("estimate of a saturated key = %d, want 15", got)
+	}
+	// Most keys never seen estimate 0 in a lightly loaded sketch.
+	zero := 0
+	for k := range uint64(1000) {
+		if s.estimate(mixKey(1e6+k)) == 0 {
+			zero++
+		}
+	}
+	if zero < 990 {
+		t.Fatalf("only %d of 1000 unseen keys estimate 0", zero)
+	}
+}
+
+// TestSketchAges: every counter is halved, and the period-th increment
+// triggers it.
+func TestSketchAges(t *testing.T) {
+	var s sketch
+	s.resize(1024)
+	for range 12 {
+		s.increment(mixKey(1))
+	}
+	before := s.estimate(mixKey(1))
+	s.age()
+	if got := s.estimate(mixKey(1)); got != before/2 {
+		t.Fatalf("estimate after aging = %d, want %d", got, before/2)
+	}
+	s.additions = s.period - 1
+	s.increment(mixKey(2))
+	if s.additions >= s.period-1 {
+		t.Fatalf("no aging at the end of the period: additions %d of %d", s.additions, s.period)
+	}
+}
+
+// TestSketchShardBits: keys of one shard share their low hash bits; the
+// sketch must still tell them apart.
+func TestSketchShardBits(t *testing.T) {
+	var s sketch
+	s.resize(256)
+	for k := range uint64(256) {
+		s.increment(k << 10) // equal low 10 bits
+	}
+	over := 0
+	for k := range uint64(256) {
+		if s.estimate(k<<10) > 1 {
+			over++
+		}
+	}
+	if over > 16 {
+		t.Fatalf("%d of 256 keys overestimated", over)
+	}
+}
+
+func BenchmarkTouch(b *testing.B) {
+	for _, sp := range simPolicies {
+		b.Run(fmt.Sprintf("policy=%s", sp.name), func(b *testing.B) {
+			const c = 4096
+			h := newHarness(sp.new(c), c)
+			for k := range uint64(2 * c) {
+				h.access(k % (c + c/2))
+			}
+			var held []*Node[uint64]
+			for _, n := range h.nodes {
+				held = append(held, n)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				h.p.Touch(held[i&(c-1)])
+			}
+		})
+	}
+}
