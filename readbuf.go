@@ -24,25 +24,29 @@ import (
 // order is approximately LRU: a recently read entry can be evicted slightly
 // before an older one.
 //
-// Each stripe's tail counts the hits recorded in it and dropped counts the
-// ones that were not, so the Hits statistic costs Get nothing extra.
+// Each stripe's tail counts the hits recorded in it and other counts the
+// ones that were not (dropped, or applied directly by a reader that drained
+// a full ring), so the Hits statistic costs Get nothing extra.
 
 const (
 	stripeSlots = 16 // records per stripe; a power of two
 	maxStripes  = 8  // stripes per shard at most; a power of two
 )
 
-// stripe is one ring of access records. Producers (readers under the shard's
-// read lock) claim a slot by advancing tail with a CAS; the consumer (the
-// holder of the shard's write lock) advances head.
+// stripe is one ring of access records. Producers (readers holding the
+// shard's read lock) claim a slot by advancing tail with a CAS and fill it;
+// the consumer (the holder of the write lock) replays the ring and advances
+// head. Because records are made only under the read lock and replayed only
+// under the write lock, the lock orders them: a replay never sees a claimed
+// but unfilled slot, and head and the slots need no atomics. tail does,
+// since concurrent readers race for it.
 type stripe[K comparable, V any] struct {
-	tail    atomic.Uint64 // slots claimed; also the hits recorded here
-	dropped atomic.Uint64 // hits whose record was dropped
-	misses  atomic.Uint64 // Get misses that picked this stripe
-	_       [40]byte
-	head    atomic.Uint64 // slots consumed; written only under the write lock
-	_       [56]byte
-	slots   [stripeSlots]atomic.Pointer[entry[K, V]]
+	tail   atomic.Uint64 // slots claimed; also the hits recorded here
+	other  atomic.Uint64 // hits not recorded in the ring: dropped, or applied directly
+	misses atomic.Uint64 // Get misses that picked this stripe
+	head   uint64        // slots consumed; read under the read lock, written under the write lock
+	_      [32]byte
+	slots  [stripeSlots]*entry[K, V]
 }
 
 // readBuffer is a shard's set of stripes.
@@ -78,47 +82,45 @@ func goroutineProbe() uint32 {
 
 // record appends e to st. It returns false, recording nothing, when st is
 // full; the caller then drains the buffer or drops the record. On a lost
-// CAS it counts the hit as dropped and reports contention through grow.
+// CAS it counts the hit in other and reports contention. Callers hold the
+// shard's read lock.
 //
-// record must never block or allocate: it runs on every Get hit.
+// record must never block or allocate: it runs on every Get hit. Its only
+// read-modify-write is the CAS on tail.
 func (st *stripe[K, V]) record(e *entry[K, V]) (ok, contended bool) {
 	t := st.tail.Load()
-	if t-st.head.Load() >= stripeSlots {
+	if t-st.head >= stripeSlots {
 		return false, false
 	}
 	if !st.tail.CompareAndSwap(t, t+1) {
-		st.dropped.Add(1)
+		st.other.Add(1)
 		return true, true
 	}
-	st.slots[t&(stripeSlots-1)].Store(e)
+	st.slots[t&(stripeSlots-1)] = e
 	return true, false
 }
 
-// drain replays every completed record of st into p, oldest first, as
-// hits on the recorded entries that are still in the cache. It stops at a slot a producer
-// has claimed but not yet filled; that record is replayed by a later drain.
-// Callers hold the shard's write lock.
+// drain replays every record of st into p, oldest first, as hits on the
+// recorded entries that are still in the cache. Callers hold the shard's
+// write lock.
 func (st *stripe[K, V]) drain(p policy.Policy[*entry[K, V]]) {
-	h, t := st.head.Load(), st.tail.Load()
-	for ; h != t; h++ {
+	t := st.tail.Load()
+	for h := st.head; h != t; h++ {
 		slot := &st.slots[h&(stripeSlots-1)]
-		e := slot.Load()
-		if e == nil {
-			break
-		}
-		slot.Store(nil)
+		e := *slot
+		*slot = nil          // do not keep a removed entry alive
 		if e.node.Linked() { // not removed since it was read
 			p.Touch(&e.node)
 		}
 	}
-	st.head.Store(h)
+	st.head = t
 }
 
 // counts returns the hits and misses recorded in the buffer's stripes.
 func (b *readBuffer[K, V]) counts() (hits, misses uint64) {
 	for i := range b.stripes {
 		st := &b.stripes[i]
-		hits += st.tail.Load() + st.dropped.Load()
+		hits += st.tail.Load() + st.other.Load()
 		misses += st.misses.Load()
 	}
 	return hits, misses

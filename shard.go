@@ -101,21 +101,19 @@ func (s *shard[K, V]) record(e *entry[K, V]) (full bool) {
 	return !ok
 }
 
-// recordFull handles a hit whose stripe was full: if the write lock is free
-// it drains the buffer and records again, otherwise the record is dropped
-// (the hit is still counted). A reader never waits for a writer here.
+// recordFull handles a hit whose stripe was full, after Get released the
+// read lock: if the write lock is free it drains the buffer and applies the
+// hit directly, otherwise the record is dropped (the hit is still counted).
+// A reader never waits for a writer here.
 func (s *shard[K, V]) recordFull(e *entry[K, V]) {
 	if s.mu.TryLock() {
 		s.drainReads()
-		s.mu.Unlock()
-		st := s.buf.pick(s.stripes.Load())
-		if ok, _ := st.record(e); ok {
-			return
+		if e.node.Linked() {
+			s.policy.Touch(&e.node)
 		}
-		st.dropped.Add(1)
-		return
+		s.mu.Unlock()
 	}
-	s.buf.pick(s.stripes.Load()).dropped.Add(1)
+	s.buf.pick(s.stripes.Load()).other.Add(1)
 }
 
 // miss counts a Get that found nothing.
