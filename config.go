@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"math/bits"
 	"runtime"
+	"strconv"
 	"time"
+
+	"github.com/shardcache/shardcache/policy"
 )
 
 // Config configures a Cache. The zero value is valid: an unbounded cache with
@@ -49,6 +52,46 @@ type Config[K comparable, V any] struct {
 	// custom Hasher may collide: keys with equal hashes are still kept apart,
 	// but many collisions make lookups slower.
 	Hasher func(key K) uint64
+
+	// Eviction (the policies themselves are in package policy).
+
+	// Policy picks the entry each shard evicts when it is over budget: LRU
+	// (the zero value) or ARC. Each shard runs its own instance, sized from
+	// its share of MaxEntries.
+	Policy Policy
+
+	// Admission filters new entries before they may displace old ones:
+	// AdmitAll (the zero value) or AdmitTinyLFU. With LRU, AdmitTinyLFU
+	// makes each shard a W-TinyLFU cache; with ARC, it filters ARC's
+	// insertions. See Admission.
+	Admission Admission
+
+	// Snapshots (snapshot.go; the format is in docs/snapshot-format.md).
+
+	// KeyCodec and ValueCodec encode keys and values in snapshots (SaveTo,
+	// SaveFile, LoadFrom, LoadFile). nil picks the built-in codec: the
+	// bytes themselves for string and []byte, a varint for the integer
+	// types, fixed-width bits for bool, float32 and float64, and GobCodec
+	// for anything else (slow; supply a Codec for a type saved often, such
+	// as StringCodec for a named string type). They are picked once, in New.
+	KeyCodec   Codec[K]
+	ValueCodec Codec[V]
+
+	// SnapshotPath, if set, is the file Close saves a final snapshot to (as
+	// SaveFile), and the file periodic snapshots replace. "" means none.
+	SnapshotPath string
+
+	// SnapshotEvery > 0 saves a snapshot to SnapshotPath that often, from a
+	// background goroutine, in addition to the one on Close. 0 means only
+	// on Close. It must not be negative, nor set without SnapshotPath.
+	SnapshotEvery time.Duration
+
+	// OnSnapshotError, if set, is called with the error of every periodic
+	// snapshot that fails; the next period tries again. It runs on the
+	// snapshot goroutine, never under a lock, and may call the cache,
+	// Close included. nil: such errors are dropped. The final snapshot's
+	// error is returned by Close instead.
+	OnSnapshotError func(err error)
 }
 
 // maxShards bounds Config.Shards.
@@ -85,6 +128,14 @@ func (cfg *Config[K, V]) validate() (int, error) {
 		return 0, invalid("MaxCost is negative (%d)", cfg.MaxCost)
 	case cfg.DefaultTTL < 0:
 		return 0, invalid("DefaultTTL is negative (%v)", cfg.DefaultTTL)
+	case cfg.Policy > ARC:
+		return 0, invalid("unknown Policy %v", cfg.Policy)
+	case cfg.Admission > AdmitTinyLFU:
+		return 0, invalid("unknown Admission %v", cfg.Admission)
+	case cfg.SnapshotEvery < 0:
+		return 0, invalid("SnapshotEvery is negative (%v)", cfg.SnapshotEvery)
+	case cfg.SnapshotEvery > 0 && cfg.SnapshotPath == "":
+		return 0, invalid("SnapshotEvery is set (%v) without SnapshotPath", cfg.SnapshotEvery)
 	}
 	n := cfg.Shards
 	if n == 0 {
@@ -111,4 +162,84 @@ func split[T int | int64](total T, n, i int) T {
 		b++
 	}
 	return b
+}
+
+// Policy names the eviction policy of a cache's shards (Config.Policy).
+// Every policy is exact with one goroutine and approximate under
+// contention, in the same way: it sees the accesses the read buffer
+// records (see the package documentation).
+type Policy uint8
+
+const (
+	// LRU evicts the shard's least recently used entry. It is the default.
+	LRU Policy = iota
+	// ARC is the Adaptive Replacement Cache (Megiddo and Modha, FAST
+	// 2003): recency and frequency lists whose balance adapts to the
+	// workload through the history of recently evicted keys (hashes only,
+	// at most the shard's capacity of them). It resists scans better than
+	// LRU and costs about 40 bytes per remembered key. With MaxCost but no
+	// MaxEntries, it adapts on the number of entries the shard holds when
+	// the cost budget first makes it evict (see policy.ARC).
+	ARC
+)
+
+// String returns the policy's name, such as "ARC".
+func (p Policy) String() string {
+	switch p {
+	case LRU:
+		return "LRU"
+	case ARC:
+		return "ARC"
+	}
+	return "Policy(" + strconv.Itoa(int(p)) + ")"
+}
+
+// Admission names the admission filter of a cache's shards
+// (Config.Admission): whether a new entry must prove itself before it may
+// displace an old one.
+type Admission uint8
+
+const (
+	// AdmitAll stores every new entry and evicts the policy's victim. It is
+	// the default.
+	AdmitAll Admission = iota
+	// AdmitTinyLFU keeps a TinyLFU frequency sketch per shard (4-bit
+	// counters, 8 bytes per entry of capacity, halved every ten capacities'
+	// worth of accesses) and lets a new entry displace the victim only if
+	// it is estimated the more popular of the two, so a scan or a burst of
+	// one-off keys cannot flush a frequently used set.
+	//
+	// With Policy LRU, each shard becomes a W-TinyLFU cache (Einziger et
+	// al.): new entries go to a small LRU window, whose overflow competes
+	// with the victim of a segmented-LRU main space, and the window's size
+	// adapts by hill climbing between recency-biased and frequency-biased
+	// workloads (see policy.WTinyLFU). With Policy ARC, the filter judges
+	// the keys ARC inserts into T1; keys ARC remembers as recently evicted
+	// are always admitted (see policy.ARC).
+	AdmitTinyLFU
+)
+
+// String returns the admission filter's name, such as "TinyLFU".
+func (a Admission) String() string {
+	switch a {
+	case AdmitAll:
+		return "All"
+	case AdmitTinyLFU:
+		return "TinyLFU"
+	}
+	return "Admission(" + strconv.Itoa(int(a)) + ")"
+}
+
+// newPolicy returns the policy of one shard holding at most capacity
+// entries (0: bounded by cost only, or unbounded).
+func newPolicy[T any](p Policy, a Admission, capacity int) policy.Policy[T] {
+	switch {
+	case p == ARC && a == AdmitTinyLFU:
+		return policy.NewARCTinyLFU[T](capacity)
+	case p == ARC:
+		return policy.NewARC[T](capacity)
+	case a == AdmitTinyLFU:
+		return policy.NewWTinyLFU[T](capacity)
+	}
+	return policy.NewLRU[T]()
 }

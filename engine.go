@@ -5,8 +5,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/shardcache/shardcache/policy"
 )
 
 // Cache is a sharded, bounded, expiring in-memory cache. Create one with New;
@@ -35,6 +33,8 @@ type Cache[K comparable, V any] struct {
 	// called from that callback does not wait for the janitor to return
 	// from it (it would wait for itself).
 	inCallback atomic.Bool
+
+	snap snapshotter[K, V] // codecs and snapshot settings (snapshot.go)
 }
 
 // New returns a cache configured by cfg and starts its background expiry
@@ -47,6 +47,7 @@ func New[K comparable, V any](cfg Config[K, V]) (*Cache[K, V], error) {
 	}
 	c.wg.Add(1)
 	go c.run()
+	c.startSnapshots() // periodic snapshots, if configured (snapshot.go)
 	return c, nil
 }
 
@@ -73,8 +74,10 @@ func newCache[K comparable, V any](cfg Config[K, V], clk *clock) (*Cache[K, V], 
 		c.hash = defaultHasher[K]()
 	}
 	for i := range c.shards {
-		c.shards[i].init(split(cfg.MaxEntries, n, i), split(cfg.MaxCost, n, i), policy.NewLRU[*entry[K, V]]())
+		maxEntries := split(cfg.MaxEntries, n, i)
+		c.shards[i].init(maxEntries, split(cfg.MaxCost, n, i), newPolicy[*entry[K, V]](cfg.Policy, cfg.Admission, maxEntries))
 	}
+	c.snap.init(&cfg) // pick the codecs once (snapshot.go)
 	return c, nil
 }
 
@@ -102,10 +105,7 @@ func (c *Cache[K, V]) Get(key K) (V, bool) {
 	h := c.hash(key)
 	s := c.shardFor(h)
 	s.mu.RLock()
-	e := s.m[h]
-	for e != nil && e.key != key {
-		e = e.hnext
-	}
+	e := s.m.lookup(h, key)
 	if e == nil || (e.deadline != 0 && e.deadline <= c.clock.Now()) {
 		s.mu.RUnlock()
 		s.miss()
@@ -319,13 +319,12 @@ func (c *Cache[K, V]) All() iter.Seq2[K, V] {
 			batch = batch[:0]
 			s.mu.RLock()
 			now := c.clock.Now()
-			for _, e := range s.m {
-				for ; e != nil; e = e.hnext {
-					if !e.expired(now) {
-						batch = append(batch, kv{e.key, e.value})
-					}
+			s.m.each(func(e *entry[K, V]) bool {
+				if !e.expired(now) {
+					batch = append(batch, kv{e.key, e.value})
 				}
-			}
+				return true
+			})
 			s.mu.RUnlock()
 			for j := range batch {
 				if !yield(batch[j].k, batch[j].v) {
@@ -360,7 +359,12 @@ func (c *Cache[K, V]) Stats() Stats {
 
 // Close stops the background goroutine and drops every entry without
 // calling OnRemove (call Clear first to have it called). Afterwards Get
-// misses and writes do nothing. Close is idempotent and always returns nil.
+// misses and writes do nothing. Close is idempotent.
+//
+// If Config.SnapshotPath is set, Close first saves a final snapshot there
+// (as SaveFile), after any periodic snapshot in progress, and returns that
+// save's error; otherwise it returns nil. Writes that other goroutines make
+// while Close runs may miss the snapshot.
 //
 // Close waits for the background goroutine to exit, except while that
 // goroutine is running OnRemove for an expired entry (Close may be called
@@ -374,6 +378,7 @@ func (c *Cache[K, V]) Close() error {
 	if !c.inCallback.Load() {
 		c.wg.Wait()
 	}
+	err := c.finalSnapshot() // before anything is dropped (snapshot.go)
 	for i := range c.shards {
 		s := &c.shards[i]
 		s.mu.Lock()
@@ -381,5 +386,5 @@ func (c *Cache[K, V]) Close() error {
 		s.removeAll(ReasonCleared, nil)
 		s.mu.Unlock()
 	}
-	return nil
+	return err
 }

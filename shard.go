@@ -40,8 +40,8 @@ const noDue = 1<<63 - 1
 // guarded by the write lock.
 type shard[K comparable, V any] struct {
 	mu      sync.RWMutex
-	m       map[uint64]*entry[K, V] // keyed by the hash already computed for sharding
-	stripes atomic.Uint32           // active read-buffer stripes, a power of two
+	m       table[K, V]   // keyed by the hash already computed for sharding
+	stripes atomic.Uint32 // active read-buffer stripes, a power of two
 	_       [28]byte
 
 	policy      policy.Policy[*entry[K, V]]
@@ -62,7 +62,7 @@ type shard[K comparable, V any] struct {
 
 func (s *shard[K, V]) init(maxEntries int, maxCost int64, p policy.Policy[*entry[K, V]]) {
 	s.policy = p
-	s.m = make(map[uint64]*entry[K, V], min(maxEntries, 1<<16))
+	s.m.init(min(maxEntries, 1<<16))
 	s.maxEntries = maxEntries
 	s.maxCost = maxCost
 	s.stripes.Store(1)
@@ -72,11 +72,7 @@ func (s *shard[K, V]) init(maxEntries int, maxCost int64, p policy.Policy[*entry
 // lookup returns the entry for key, or nil. Callers hold the lock, read or
 // write.
 func (s *shard[K, V]) lookup(h uint64, key K) *entry[K, V] {
-	e := s.m[h]
-	for e != nil && e.key != key {
-		e = e.hnext
-	}
-	return e
+	return s.m.lookup(h, key)
 }
 
 // drainReads replays every pending access record into the recency list.
@@ -166,8 +162,7 @@ func (s *shard[K, V]) put(h uint64, key K, value V, cost, d, now int64, rm *remo
 
 // insert stores a new entry at the front of the recency list.
 func (s *shard[K, V]) insert(e *entry[K, V]) {
-	e.hnext = s.m[e.hash]
-	s.m[e.hash] = e
+	s.m.insert(e)
 	s.policy.Insert(&e.node)
 	s.len++
 	s.cost += e.cost
@@ -175,21 +170,7 @@ func (s *shard[K, V]) insert(e *entry[K, V]) {
 
 // remove takes e out of the shard and reports it to rm.
 func (s *shard[K, V]) remove(e *entry[K, V], why RemoveReason, rm *removals[K, V]) {
-	if head := s.m[e.hash]; head == e {
-		if e.hnext == nil {
-			delete(s.m, e.hash)
-		} else {
-			s.m[e.hash] = e.hnext
-		}
-	} else {
-		for p := head; p != nil; p = p.hnext {
-			if p.hnext == e {
-				p.hnext = e.hnext
-				break
-			}
-		}
-	}
-	e.hnext = nil
+	s.m.remove(e)
 	s.policy.Remove(&e.node, why == ReasonEvicted)
 	s.cancelTimer(e)
 	s.len--
@@ -206,17 +187,14 @@ func (s *shard[K, V]) remove(e *entry[K, V], why RemoveReason, rm *removals[K, V
 // removeAll empties the shard, reporting every entry to rm with why.
 func (s *shard[K, V]) removeAll(why RemoveReason, rm *removals[K, V]) {
 	s.drainReads()
-	for _, e := range s.m {
-		for e != nil {
-			next := e.hnext
-			s.policy.Remove(&e.node, false)
-			s.cancelTimer(e)
-			e.hnext = nil
-			rm.add(e.key, e.value, why)
-			e = next
-		}
-	}
-	clear(s.m)
+	s.m.each(func(e *entry[K, V]) bool {
+		s.policy.Remove(&e.node, false)
+		s.cancelTimer(e)
+		e.hnext = nil
+		rm.add(e.key, e.value, why)
+		return true
+	})
+	s.m.reset()
 	s.len = 0
 	s.cost = 0
 	s.nextDue.Store(noDue)
