@@ -28,6 +28,13 @@
 // reclaims it and calls OnRemove within two ticks of its deadline. When no
 // entry has a deadline the goroutine sleeps.
 //
+// Eviction is LRU by default; Config.Policy selects ARC and Config.Admission
+// adds a TinyLFU admission filter (W-TinyLFU), both per shard behind the
+// policy package's interface and fed by the same read buffer. GetOrLoad
+// loads missing keys once however many goroutines ask, Compute updates one
+// key atomically, and SaveFile/LoadFile persist the cache in a checksummed
+// format that keeps every entry's remaining lifetime.
+//
 // docs/design.md in the repository has the diagram and the measurements
 // behind these choices.
 package shardcache
