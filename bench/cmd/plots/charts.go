@@ -1,0 +1,270 @@
+package main
+
+import (
+	"cmp"
+	"encoding/csv"
+	"fmt"
+	"image/color"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+)
+
+// throughputCharts draws one grouped bar chart per workload family
+// (keys, zipf, GOMAXPROCS, par): a group of bars per mix, a bar per cache,
+// height in million operations per second (1e3 / ns/op).
+func throughputCharts(points []point, outDir string) ([]string, error) {
+	type family struct {
+		keys, zipf, par string
+		procs           int
+	}
+	fams := map[family][]point{}
+	var order []family
+	for _, p := range points {
+		if p.base != "Throughput" {
+			continue
+		}
+		f := family{p.keys["keys"], p.keys["zipf"], p.keys["par"], p.procs}
+		if _, ok := fams[f]; !ok {
+			order = append(order, f)
+		}
+		fams[f] = append(fams[f], p)
+	}
+	var files []string
+	for _, f := range order {
+		ps := fams[f]
+		caches := uniq(ps, func(p point) string { return p.keys["cache"] })
+		mixes := uniq(ps, func(p point) string { return p.keys["mix"] })
+		slices.SortStableFunc(mixes, func(a, b string) int { return cmp.Compare(atoi(b), atoi(a)) })
+		p := plot.New()
+		p.Title.Text = fmt.Sprintf("Throughput: keys=%s zipf=%s GOMAXPROCS=%d par=%s (higher is better)", f.keys, f.zipf, f.procs, f.par)
+		p.Y.Label.Text = "M ops/s"
+		p.X.Label.Text = "read % (mix)"
+		// Each mix gets an equal slot of the ~560pt axis; its bars fill 80%.
+		w := vg.Points(min(24, 450/float64(len(mixes)*max(len(caches), 1))))
+		top := 0.0
+		for i, c := range caches {
+			vals := make(plotter.Values, len(mixes))
+			for j, m := range mixes {
+				for _, q := range ps {
+					if q.keys["cache"] == c && q.keys["mix"] == m && q.nsOp > 0 {
+						vals[j] = 1e3 / q.nsOp
+						top = max(top, vals[j])
+					}
+				}
+			}
+			bars, err := plotter.NewBarChart(vals, w)
+			if err != nil {
+				return nil, err
+			}
+			bars.Color = cacheColor(c)
+			bars.LineStyle.Width = 0
+			bars.Offset = w * vg.Length(float64(i)-float64(len(caches)-1)/2)
+			p.Add(bars)
+			p.Legend.Add(c, bars)
+		}
+		p.Legend.Top = true
+		p.Y.Min, p.Y.Max = 0, top*1.5 // headroom for the legend
+		p.NominalX(mixes...)
+		p.X.Min, p.X.Max = -0.5, float64(len(mixes))-0.5
+		p.Add(hgrid())
+		name := fmt.Sprintf("throughput_%s_zipf%s_cpu%d_par%s.png", f.keys, f.zipf, f.procs, f.par)
+		if err := p.Save(22*vg.Centimeter, 12*vg.Centimeter, filepath.Join(outDir, name)); err != nil {
+			return nil, err
+		}
+		files = append(files, name)
+	}
+	return files, nil
+}
+
+// hitRatioCharts draws hit ratio against capacity (log scale), one line per
+// cache, one chart per sequence, from cmd/hitratio's CSV.
+func hitRatioCharts(path, outDir string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return nil, err
+	}
+	if len(recs) < 1 || strings.Join(recs[0], ",") != "sequence,capacity,cache,requests,hits,hit_ratio" {
+		return nil, fmt.Errorf("%s: not a hitratio CSV (header %v)", path, recs[:min(1, len(recs))])
+	}
+	type row struct {
+		seq, cache string
+		cap        int
+		ratio      float64
+	}
+	var rows []row
+	for _, r := range recs[1:] {
+		c, err1 := strconv.Atoi(r[1])
+		h, err2 := strconv.ParseFloat(r[5], 64)
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("%s: bad row %v", path, r)
+		}
+		rows = append(rows, row{r[0], r[2], c, h})
+	}
+	var files []string
+	seqs := uniqBy(rows, func(r row) string { return r.seq })
+	for _, s := range seqs {
+		p := plot.New()
+		p.Title.Text = "Hit ratio: " + s
+		p.X.Label.Text = "capacity (entries, log scale)"
+		p.Y.Label.Text = "hit ratio (%)"
+		p.X.Scale = plot.LogScale{}
+		var mine []row
+		for _, r := range rows {
+			if r.seq == s {
+				mine = append(mine, r)
+			}
+		}
+		for i, c := range uniqBy(mine, func(r row) string { return r.cache }) {
+			var xys plotter.XYs
+			for _, r := range mine {
+				if r.cache == c {
+					xys = append(xys, plotter.XY{X: float64(r.cap), Y: 100 * r.ratio})
+				}
+			}
+			line, pts, err := plotter.NewLinePoints(xys)
+			if err != nil {
+				return nil, err
+			}
+			line.Color, pts.Color = cacheColor(c), cacheColor(c)
+			pts.Shape = plotutil.Shape(i)
+			if c == "ceiling" {
+				line.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+			}
+			p.Add(line, pts)
+			p.Legend.Add(c, line, pts)
+		}
+		// Hit ratios rise with capacity, so the bottom right is the emptiest.
+		p.Legend.Top, p.Legend.Left = false, false
+		p.Y.Min, p.Y.Max = 0, 100
+		var ticks []plot.Tick
+		for _, r := range mine {
+			if r.cache == mine[0].cache {
+				ticks = append(ticks, plot.Tick{Value: float64(r.cap), Label: strconv.Itoa(r.cap)})
+			}
+		}
+		p.X.Tick.Marker = plot.ConstantTicks(ticks)
+		p.Add(plotter.NewGrid())
+		name := "hitratio_" + s + ".png"
+		if err := p.Save(18*vg.Centimeter, 12*vg.Centimeter, filepath.Join(outDir, name)); err != nil {
+			return nil, err
+		}
+		files = append(files, name)
+	}
+	return files, nil
+}
+
+// shardCharts draws ns/op against the shards=N part of the root package's
+// benchmarks in one chart, one line per benchmark (and any other key=value
+// parts and GOMAXPROCS), x ticks at the shard counts measured.
+func shardCharts(points []point, outDir string) ([]string, error) {
+	var ps []point
+	for _, p := range points {
+		if _, ok := p.keys["shards"]; ok {
+			ps = append(ps, p)
+		}
+	}
+	if len(ps) == 0 {
+		return nil, nil
+	}
+	series := func(q point) string {
+		return strings.Join(strings.Fields(fmt.Sprintf("%s %s GOMAXPROCS=%d", q.base, label(q, "shards"), q.procs)), " ")
+	}
+	p := plot.New()
+	p.Title.Text = "ns/op by shard count (lower is better)"
+	p.X.Label.Text = "shards (log scale)"
+	p.Y.Label.Text = "ns/op"
+	p.X.Scale = plot.LogScale{}
+	var ticks []plot.Tick
+	top := 0.0
+	for _, v := range uniq(ps, func(q point) string { return q.keys["shards"] }) {
+		ticks = append(ticks, plot.Tick{Value: float64(atoi(v)), Label: v})
+	}
+	p.X.Tick.Marker = plot.ConstantTicks(ticks)
+	for i, s := range uniq(ps, series) {
+		var xys plotter.XYs
+		for _, q := range ps {
+			if series(q) == s {
+				xys = append(xys, plotter.XY{X: float64(atoi(q.keys["shards"])), Y: q.nsOp})
+				top = max(top, q.nsOp)
+			}
+		}
+		slices.SortFunc(xys, func(a, b plotter.XY) int { return cmp.Compare(a.X, b.X) })
+		line, pts, err := plotter.NewLinePoints(xys)
+		if err != nil {
+			return nil, err
+		}
+		line.Color, pts.Color, pts.Shape = plotutil.Color(i), plotutil.Color(i), plotutil.Shape(i)
+		line.Dashes = plotutil.Dashes(i)
+		p.Add(line, pts)
+		p.Legend.Add(s, line, pts)
+	}
+	p.Y.Min, p.Y.Max = 0, top*1.4 // headroom for the legend
+	p.Legend.Top = true
+	p.Add(plotter.NewGrid())
+	const name = "shards.png"
+	if err := p.Save(18*vg.Centimeter, 12*vg.Centimeter, filepath.Join(outDir, name)); err != nil {
+		return nil, err
+	}
+	return []string{name}, nil
+}
+
+// palette gives each cache one colour in every chart (Tableau 10).
+var palette = map[string]color.RGBA{
+	"shardcache":   {0xd6, 0x27, 0x28, 0xff}, // red: the engine under test
+	"shardcache-1": {0xff, 0x98, 0x96, 0xff},
+	"otter":        {0x1f, 0x77, 0xb4, 0xff},
+	"ristretto":    {0xff, 0x7f, 0x0e, 0xff},
+	"theine":       {0x2c, 0xa0, 0x2c, 0xff},
+	"go-cache":     {0x94, 0x67, 0xbd, 0xff},
+	"lru":          {0x8c, 0x56, 0x4b, 0xff},
+	"arc":          {0xe3, 0x77, 0xc2, 0xff},
+	"map":          {0x17, 0xbe, 0xcf, 0xff},
+	"ceiling":      {0x7f, 0x7f, 0x7f, 0xff},
+}
+
+func cacheColor(name string) color.Color {
+	if c, ok := palette[name]; ok {
+		return c
+	}
+	return color.RGBA{0xbc, 0xbd, 0x22, 0xff}
+}
+
+// hgrid draws horizontal grid lines only (vertical ones would cut the bars).
+func hgrid() *plotter.Grid {
+	g := plotter.NewGrid()
+	g.Vertical.Color = nil
+	return g
+}
+
+// uniq returns the distinct values of key over ps in first-seen order.
+func uniq(ps []point, key func(point) string) []string { return uniqBy(ps, key) }
+
+func uniqBy[T any](xs []T, key func(T) string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, x := range xs {
+		if k := key(x); !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}

@@ -1,0 +1,76 @@
+// Command plots turns benchmark results into the PNG charts in docs/img:
+//
+//   - throughput_*.png from BenchmarkThroughput output (-peers): M ops/s per
+//     cache and mix, one chart per key type, skew, GOMAXPROCS and par;
+//   - hitratio_*.png from cmd/hitratio's CSV (-hitratio): hit ratio against
+//     capacity, one chart per sequence;
+//   - shards.png from the root package's benchmarks (-shards): ns/op
+//     against shard count, one line per benchmark.
+//
+// Benchmark files may hold many -count runs; each point is their median.
+// A missing input file is reported and skipped.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+)
+
+func main() {
+	peers := flag.String("peers", "results/peers.txt", "BenchmarkThroughput output")
+	hitratio := flag.String("hitratio", "results/hitratio.csv", "cmd/hitratio -csv output")
+	shards := flag.String("shards", "results/shards.txt", "root package benchmark output with shards=N")
+	out := flag.String("out", "../docs/img", "directory for the PNG files")
+	flag.Parse()
+	if err := run(*peers, *hitratio, *shards, *out); err != nil {
+		fmt.Fprintln(os.Stderr, "plots:", err)
+		os.Exit(1)
+	}
+}
+
+func run(peers, hitratio, shards, out string) error {
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	var all []string
+	step := func(what, path string, draw func() ([]string, error)) error {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			fmt.Fprintf(os.Stderr, "plots: %s: %s not found, skipped\n", what, path)
+			return nil
+		}
+		files, err := draw()
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		all = append(all, files...)
+		return nil
+	}
+	if err := step("throughput", peers, func() ([]string, error) {
+		ps, err := readBench(peers)
+		if err != nil {
+			return nil, err
+		}
+		return throughputCharts(ps, out)
+	}); err != nil {
+		return err
+	}
+	if err := step("hit ratio", hitratio, func() ([]string, error) { return hitRatioCharts(hitratio, out) }); err != nil {
+		return err
+	}
+	if err := step("shards", shards, func() ([]string, error) {
+		ps, err := readBench(shards)
+		if err != nil {
+			return nil, err
+		}
+		return shardCharts(ps, out)
+	}); err != nil {
+		return err
+	}
+	for _, f := range all {
+		fmt.Println(f)
+	}
+	return nil
+}

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+const sampleBench = `goos: linux
+pkg: example
+BenchmarkThroughput/cache=a/keys=string/zipf=1.1/mix=100/par=1x-2   100  10 ns/op  0 allocs/op
+BenchmarkThroughput/cache=a/keys=string/zipf=1.1/mix=100/par=1x-2   100  30 ns/op  0 allocs/op
+BenchmarkThroughput/cache=a/keys=string/zipf=1.1/mix=100/par=1x-2   100  20 ns/op  0 allocs/op
+BenchmarkThroughput/cache=b/keys=string/zipf=1.1/mix=100/par=1x-2   100  40 ns/op  1 allocs/op
+BenchmarkThroughput/cache=b/keys=string/zipf=1.1/mix=90/par=1x-2    100  50 ns/op  1 allocs/op
+BenchmarkThroughput/cache=a/keys=string/zipf=1.1/mix=90/par=1x-2    100  60 ns/op  1 allocs/op
+BenchmarkGet/shards=1    100  90 ns/op
+BenchmarkGet/shards=16   100  30 ns/op
+BenchmarkGet/shards=4-2  100  50 ns/op
+`
+
+func TestReadBench(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "b.txt")
+	if err := os.WriteFile(path, []byte(sampleBench), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := readBench(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 7 {
+		t.Fatalf("%d points, want 7", len(ps))
+	}
+	p := ps[0]
+	if p.base != "Throughput" || p.keys["cache"] != "a" || p.keys["mix"] != "100" || p.procs != 2 || p.runs != 3 {
+		t.Errorf("first point = %+v", p)
+	}
+	if p.nsOp != 20 {
+		t.Errorf("median ns/op = %v, want 20", p.nsOp)
+	}
+	if got := label(p, "cache"); got != "keys=string mix=100 par=1x zipf=1.1" {
+		t.Errorf("label = %q", got)
+	}
+	if ps[4].procs != 1 || ps[4].keys["shards"] != "1" {
+		t.Errorf("point without -N suffix = %+v", ps[4])
+	}
+}
+
+func TestRunWritesCharts(t *testing.T) {
+	dir := t.TempDir()
+	bench := filepath.Join(dir, "b.txt")
+	csv := filepath.Join(dir, "h.csv")
+	os.WriteFile(bench, []byte(sampleBench), 0o644)
+	os.WriteFile(csv, []byte("sequence,capacity,cache,requests,hits,hit_ratio\n"+
+		"s,10,lru,100,10,0.100000\ns,100,lru,100,50,0.500000\ns,10,ceiling,100,90,0.900000\ns,100,ceiling,100,90,0.900000\n"), 0o644)
+	out := filepath.Join(dir, "img")
+	if err := run(bench, csv, bench, out); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	want := []string{"hitratio_s.png", "shards.png", "throughput_string_zipf1.1_cpu2_par1x.png"}
+	if !slices.Equal(names, want) {
+		t.Errorf("wrote %v, want %v", names, want)
+	}
+	if err := run(filepath.Join(dir, "missing.txt"), filepath.Join(dir, "missing.csv"), bench, out); err != nil {
+		t.Errorf("missing inputs should be skipped: %v", err)
+	}
+}

@@ -1,0 +1,13 @@
+// Package bench compares shardcache with other Go caches. It is its own
+// module, so that the libraries it measures never enter shardcache's go.mod.
+//
+//   - throughput_test.go: `go test -run '^$' -bench Throughput` runs every
+//     cache (internal/adapter) on Zipf workloads of several skews and
+//     read/write mixes, with sub-benchmarks named key=value for benchstat.
+//   - cmd/hitratio replays synthetic and real traces through every cache and
+//     prints hit ratios.
+//   - cmd/plots draws the charts in docs/img from their output.
+//   - scripts/ holds the commands behind the root Makefile's bench targets.
+//
+// docs/benchmarks.md has the settings, commands and results.
+package bench
