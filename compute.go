@@ -37,9 +37,9 @@ func (c *Cache[K, V]) Compute(key K, fn func(old V, found bool) (V, ComputeOp)) 
 	rm := c.removals(&buf)
 	var zero V
 
-	s.mu.Lock()
+	s.lock()
 	if s.closed {
-		s.mu.Unlock()
+		s.unlock()
 		return zero, false
 	}
 	now := c.clock.Now()
@@ -75,7 +75,7 @@ func (c *Cache[K, V]) Compute(key K, fn func(old V, found bool) (V, ComputeOp)) 
 		}
 		result, stored = zero, false
 	}
-	s.mu.Unlock()
+	s.unlock()
 
 	if scheduled && c.idle.Load() {
 		c.wakeJanitor()

@@ -150,14 +150,14 @@ func (c *Cache[K, V]) set(key K, value V, ttl time.Duration) {
 	var buf removals[K, V]
 	rm := c.removals(&buf)
 
-	s.mu.Lock()
+	s.lock()
 	if s.closed {
-		s.mu.Unlock()
+		s.unlock()
 		return
 	}
 	s.drainReads()
 	s.put(h, key, value, cost, d, now, rm)
-	s.mu.Unlock()
+	s.unlock()
 
 	if d != 0 && c.idle.Load() {
 		c.wakeJanitor()
@@ -197,10 +197,10 @@ func (c *Cache[K, V]) Update(key K, value V) bool {
 	var buf removals[K, V]
 	rm := c.removals(&buf)
 
-	s.mu.Lock()
+	s.lock()
 	e := s.lookup(h, key)
 	if e == nil || s.closed {
-		s.mu.Unlock()
+		s.unlock()
 		return false
 	}
 	now := c.clock.Now()
@@ -221,7 +221,7 @@ func (c *Cache[K, V]) Update(key K, value V) bool {
 		s.evict(now, rm)
 		stored = true
 	}
-	s.mu.Unlock()
+	s.unlock()
 	rm.run(c.onRemove)
 	return stored
 }
@@ -235,10 +235,10 @@ func (c *Cache[K, V]) Delete(key K) bool {
 	var buf removals[K, V]
 	rm := c.removals(&buf)
 
-	s.mu.Lock()
+	s.lock()
 	e := s.lookup(h, key)
 	if e == nil {
-		s.mu.Unlock()
+		s.unlock()
 		return false
 	}
 	live := !e.expired(c.clock.Now())
@@ -247,7 +247,7 @@ func (c *Cache[K, V]) Delete(key K) bool {
 		why = ReasonExpired
 	}
 	s.remove(e, why, rm)
-	s.mu.Unlock()
+	s.unlock()
 	rm.run(c.onRemove)
 	return live
 }
@@ -295,9 +295,9 @@ func (c *Cache[K, V]) Clear() {
 	rm := c.removals(&buf)
 	for i := range c.shards {
 		s := &c.shards[i]
-		s.mu.Lock()
+		s.lock()
 		s.removeAll(ReasonCleared, rm)
-		s.mu.Unlock()
+		s.unlock()
 		rm.run(c.onRemove)
 	}
 }
@@ -381,10 +381,10 @@ func (c *Cache[K, V]) Close() error {
 	err := c.finalSnapshot() // before anything is dropped (snapshot.go)
 	for i := range c.shards {
 		s := &c.shards[i]
-		s.mu.Lock()
+		s.lock()
 		s.closed = true
 		s.removeAll(ReasonCleared, nil)
-		s.mu.Unlock()
+		s.unlock()
 	}
 	return err
 }

@@ -66,9 +66,9 @@ func (c *Cache[K, V]) expire(now int64, rm *removals[K, V]) (scheduled bool) {
 		if due > now {
 			continue
 		}
-		s.mu.Lock()
+		s.lock()
 		s.expire(now, rm)
-		s.mu.Unlock()
+		s.unlock()
 		if rm != nil && rm.n > 0 {
 			c.inCallback.Store(true)
 			rm.run(c.onRemove)

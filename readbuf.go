@@ -35,18 +35,19 @@ const (
 
 // stripe is one ring of access records. Producers (readers holding the
 // shard's read lock) claim a slot by advancing tail with a CAS and fill it;
-// the consumer (the holder of the write lock) replays the ring and advances
-// head. Because records are made only under the read lock and replayed only
-// under the write lock, the lock orders them: a replay never sees a claimed
-// but unfilled slot, and head and the slots need no atomics. tail does,
-// since concurrent readers race for it.
+// the consumer (the holder of the shard's policy lock, which readers do not
+// hold) replays the ring and advances head. Producers and the consumer run
+// concurrently, so a slot can be claimed but not yet filled when the
+// consumer reaches it: the consumer stops there and a later drain replays
+// it.
 type stripe[K comparable, V any] struct {
 	tail   atomic.Uint64 // slots claimed; also the hits recorded here
 	other  atomic.Uint64 // hits not recorded in the ring: dropped, or applied directly
 	misses atomic.Uint64 // Get misses that picked this stripe
-	head   uint64        // slots consumed; read under the read lock, written under the write lock
-	_      [32]byte
-	slots  [stripeSlots]*entry[K, V]
+	_      [40]byte
+	head   atomic.Uint64 // slots consumed; written under the policy lock
+	_      [56]byte
+	slots  [stripeSlots]atomic.Pointer[entry[K, V]]
 }
 
 // readBuffer is a shard's set of stripes.
@@ -82,38 +83,39 @@ func goroutineProbe() uint32 {
 
 // record appends e to st. It returns false, recording nothing, when st is
 // full; the caller then drains the buffer or drops the record. On a lost
-// CAS it counts the hit in other and reports contention. Callers hold the
-// shard's read lock.
+// CAS it counts the hit in other and reports contention.
 //
-// record must never block or allocate: it runs on every Get hit. Its only
-// read-modify-write is the CAS on tail.
+// record must never block or allocate: it runs on every Get hit.
 func (st *stripe[K, V]) record(e *entry[K, V]) (ok, contended bool) {
 	t := st.tail.Load()
-	if t-st.head >= stripeSlots {
+	if t-st.head.Load() >= stripeSlots {
 		return false, false
 	}
 	if !st.tail.CompareAndSwap(t, t+1) {
 		st.other.Add(1)
 		return true, true
 	}
-	st.slots[t&(stripeSlots-1)] = e
+	st.slots[t&(stripeSlots-1)].Store(e)
 	return true, false
 }
 
-// drain replays every record of st into p, oldest first, as hits on the
-// recorded entries that are still in the cache. Callers hold the shard's
-// write lock.
+// drain replays every completed record of st into p, oldest first, as hits
+// on the recorded entries that are still in the cache. It stops at a slot a
+// producer has claimed but not yet filled. Callers hold the policy lock.
 func (st *stripe[K, V]) drain(p policy.Policy[*entry[K, V]]) {
-	t := st.tail.Load()
-	for h := st.head; h != t; h++ {
+	h, t := st.head.Load(), st.tail.Load()
+	for ; h != t; h++ {
 		slot := &st.slots[h&(stripeSlots-1)]
-		e := *slot
-		*slot = nil          // do not keep a removed entry alive
+		e := slot.Load()
+		if e == nil {
+			break
+		}
+		slot.Store(nil)
 		if e.node.Linked() { // not removed since it was read
 			p.Touch(&e.node)
 		}
 	}
-	st.head = t
+	st.head.Store(h)
 }
 
 // counts returns the hits and misses recorded in the buffer's stripes.

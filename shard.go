@@ -44,6 +44,11 @@ type shard[K comparable, V any] struct {
 	stripes atomic.Uint32 // active read-buffer stripes, a power of two
 	_       [28]byte
 
+	// pmu guards the policy and the consumption of the read buffer. Writers
+	// take it inside mu (lock/unlock); a reader that finds its ring full
+	// takes only pmu, so draining never blocks the other readers of the
+	// shard, who hold mu's read side and never touch the policy.
+	pmu         sync.Mutex
 	policy      policy.Policy[*entry[K, V]]
 	wheel       *expiry.Wheel[*entry[K, V]] // created on the first deadline
 	len         int
@@ -67,6 +72,19 @@ func (s *shard[K, V]) init(maxEntries int, maxCost int64, p policy.Policy[*entry
 	s.maxCost = maxCost
 	s.stripes.Store(1)
 	s.nextDue.Store(noDue)
+}
+
+// lock takes the shard for writing: the map and entries (mu) and the
+// policy (pmu), in that order.
+func (s *shard[K, V]) lock() {
+	s.mu.Lock()
+	s.pmu.Lock()
+}
+
+// unlock releases what lock took.
+func (s *shard[K, V]) unlock() {
+	s.pmu.Unlock()
+	s.mu.Unlock()
 }
 
 // lookup returns the entry for key, or nil. Callers hold the lock, read or
@@ -98,16 +116,17 @@ func (s *shard[K, V]) record(e *entry[K, V]) (full bool) {
 }
 
 // recordFull handles a hit whose stripe was full, after Get released the
-// read lock: if the write lock is free it drains the buffer and applies the
+// read lock: if the policy lock is free it drains the buffer and applies the
 // hit directly, otherwise the record is dropped (the hit is still counted).
-// A reader never waits for a writer here.
+// A reader never waits here, and never makes other readers wait: it does
+// not take the shard's write lock.
 func (s *shard[K, V]) recordFull(e *entry[K, V]) {
-	if s.mu.TryLock() {
+	if s.pmu.TryLock() {
 		s.drainReads()
 		if e.node.Linked() {
 			s.policy.Touch(&e.node)
 		}
-		s.mu.Unlock()
+		s.pmu.Unlock()
 	}
 	s.buf.pick(s.stripes.Load()).other.Add(1)
 }
