@@ -26,7 +26,8 @@ const (
 //	})
 //
 // fn runs under the shard lock: it must be quick and must not call the
-// cache (that would deadlock). Config.Cost, if set, is also called under
+// cache (that would deadlock). If fn panics, the key is left as it was, the
+// lock is released and the panic propagates to the caller of Compute. Config.Cost, if set, is also called under
 // the lock for a ComputeSet. A set counts in Stats.Sets and makes the key the
 // most recently used; ComputeKeep is not an access. After Close, Compute
 // does not call fn and returns the zero value and false.
@@ -38,8 +39,17 @@ func (c *Cache[K, V]) Compute(key K, fn func(old V, found bool) (V, ComputeOp)) 
 	var zero V
 
 	s.lock()
+	locked := true
+	defer func() {
+		// fn (or Config.Cost) panicked or called runtime.Goexit: it ran
+		// before any change, so the shard is consistent; release it.
+		if locked {
+			s.unlock()
+		}
+	}()
 	if s.closed {
 		s.unlock()
+		locked = false
 		return zero, false
 	}
 	now := c.clock.Now()
@@ -76,6 +86,7 @@ func (c *Cache[K, V]) Compute(key K, fn func(old V, found bool) (V, ComputeOp)) 
 		result, stored = zero, false
 	}
 	s.unlock()
+	locked = false
 
 	if scheduled && c.idle.Load() {
 		c.wakeJanitor()

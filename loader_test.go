@@ -321,6 +321,18 @@ func TestCompute(t *testing.T) {
 		assert.True(t, ok)
 		assert.Equal(t, 10, v)
 	})
+	t.Run("panic in fn releases the shard", func(t *testing.T) {
+		c := newManual(t, Config[string, int]{Shards: 1})
+		c.Set("a", 1)
+		assert.PanicsWithValue(t, "kaput", func() {
+			c.Compute("a", func(int, bool) (int, ComputeOp) { panic("kaput") })
+		})
+		v, ok := c.Get("a")
+		assert.True(t, ok, "the key is left as it was")
+		assert.Equal(t, 1, v)
+		c.Set("b", 2) // would deadlock if the lock were still held
+		assert.Equal(t, 2, c.Len())
+	})
 	t.Run("closed", func(t *testing.T) {
 		c := newManual(t, Config[string, int]{})
 		require.NoError(t, c.Close())
