@@ -7,22 +7,23 @@ import (
 	"github.com/shardcache/shardcache/policy"
 )
 
-// The read buffer is how Get promotes an entry in its shard's LRU list
-// without the write lock (BP-Wrapper, Ding et al., ICDE 2009; Caffeine's
-// striped read buffers). Get appends the entry it found to a small ring and
-// the next holder of the shard's write lock replays the ring into the list
-// before it changes or evicts anything, so eviction decisions always see
-// every recorded access.
+// The read buffer is how Get promotes an entry in its shard's eviction
+// policy without the write lock (BP-Wrapper, Ding et al., ICDE 2009;
+// Caffeine's striped read buffers). Get appends the entry it found to a
+// small ring, and the next holder of the shard's policy lock (every writer
+// takes it, inside the write lock) replays the ring into the policy before
+// it changes or evicts anything, so eviction decisions always see every
+// recorded access.
 //
 // A shard starts with one stripe. While a single goroutine uses the shard no
-// record is ever dropped (a reader that finds the ring full takes the write
-// lock itself and drains it), so the LRU order is exact. When two readers
-// collide on a stripe's tail the buffer doubles its stripes, up to
-// maxStripes, and each reader goroutine keeps to its own stripe. Across stripes the
-// replay order is stripe by stripe, and a reader that finds its ring full
-// while a writer holds the lock drops its record, so under contention the
-// order is approximately LRU: a recently read entry can be evicted slightly
-// before an older one.
+// record is ever dropped (a reader that finds the ring full takes the policy
+// lock itself and drains it, without blocking other readers), so the LRU
+// order is exact. When two readers collide on a stripe's tail the buffer
+// doubles its stripes, up to maxStripes, and each reader goroutine keeps to
+// its own stripe. Across stripes the replay order is stripe by stripe, and a
+// reader that finds its ring full while another goroutine holds the policy
+// lock drops its record, so under contention the order is approximately
+// LRU: a recently read entry can be evicted slightly before an older one.
 //
 // Each stripe's tail counts the hits recorded in it and other counts the
 // ones that were not (dropped, or applied directly by a reader that drained
