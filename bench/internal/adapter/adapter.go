@@ -66,9 +66,12 @@ type Factory[K Key, V any] struct {
 
 // All lists every adapter for key type K, the engine under test first.
 func All[K Key, V any]() []Factory[K, V] {
-	return []Factory[K, V]{
+	fs := []Factory[K, V]{
 		shardcacheFactory[K, V](),
 		shardcacheOneShardFactory[K, V](),
+	}
+	fs = append(fs, shardcachePolicyFactories[K, V]()...)
+	return append(fs, []Factory[K, V]{
 		{Name: "otter", New: newOtter[K, V]},
 		{Name: "ristretto", New: newRistretto[K, V]},
 		{Name: "theine", New: newTheine[K, V]},
@@ -76,7 +79,7 @@ func All[K Key, V any]() []Factory[K, V] {
 		{Name: "lru", New: newLRU[K, V]},
 		{Name: "arc", New: newARC[K, V]},
 		{Name: "map", New: newMap[K, V]},
-	}
+	}...)
 }
 
 // Lookup returns the factory called name.
