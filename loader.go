@@ -15,7 +15,8 @@ import (
 // stack.
 var ErrLoaderPanic = errors.New("shardcache: loader panicked")
 
-// ErrClosed is returned by GetOrLoad after Close.
+// ErrClosed is returned by GetOrLoad and by the snapshot methods (SaveTo,
+// SaveFile, LoadFrom, LoadFile) after Close.
 var ErrClosed = errors.New("shardcache: cache is closed")
 
 // LoadFunc computes the value of a key missing from the cache. It returns the
