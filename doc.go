@@ -6,8 +6,8 @@
 //
 // A key is hashed once (xxhash for strings, a bijective mixer for integers)
 // and the low bits of the hash pick one of a power-of-two number of shards.
-// Each shard has its own sync.RWMutex, a map keyed by that same 64-bit hash,
-// an intrusive LRU list (package lru) and a hierarchical timing wheel
+// Each shard has its own sync.RWMutex, a hash table indexed by that same
+// 64-bit hash, an eviction policy (package policy; LRU by default) and a hierarchical timing wheel
 // (package expiry), and its own share of the entry and cost budgets, so
 // goroutines working on different shards never touch the same lock.
 //

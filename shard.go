@@ -35,14 +35,15 @@ const noDue = 1<<63 - 1
 // recency list that orders them, the timing wheel that expires them, and the
 // budget they must fit in.
 //
-// Get touches only the first cache line (the lock, the map and the stripe
-// count), the entry it finds, and one read-buffer stripe. Everything else is
-// guarded by the write lock.
+// Get touches only the shard's header (the lock, the table header and the
+// stripe count, padded to two cache lines so that no field a writer changes
+// shares them), the table slot and entry it finds, and one read-buffer
+// stripe. Everything else is guarded by the write lock or the policy lock.
 type shard[K comparable, V any] struct {
 	mu      sync.RWMutex
 	m       table[K, V]   // keyed by the hash already computed for sharding
 	stripes atomic.Uint32 // active read-buffer stripes, a power of two
-	_       [28]byte
+	_       [52]byte      // 24 + 48 + 4 + 52 = 128: see TestShardHeaderLayout
 
 	// pmu guards the policy and the consumption of the read buffer. Writers
 	// take it inside mu (lock/unlock); a reader that finds its ring full

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 )
@@ -105,4 +106,12 @@ func BenchmarkTable(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestShardHeaderLayout keeps what Get reads (lock, table header, stripe
+// count) on lines of their own: the first field writers change starts at
+// byte 128.
+func TestShardHeaderLayout(t *testing.T) {
+	var s shard[string, int]
+	require.Equal(t, uintptr(128), unsafe.Offsetof(s.pmu))
 }
