@@ -165,9 +165,9 @@ func split[T int | int64](total T, n, i int) T {
 }
 
 // Policy names the eviction policy of a cache's shards (Config.Policy).
-// Every policy is exact with one goroutine and approximate under
-// contention, in the same way: it sees the accesses the read buffer
-// records (see the package documentation).
+// Every policy sees the accesses the read buffer records, in the same way
+// (see the package documentation): with one goroutine, every hit except
+// those on entries promoted moments ago, and under contention a sample.
 type Policy uint8
 
 const (

@@ -18,24 +18,36 @@ var policyConfigs = []struct {
 // policyMirror drives a policy instance directly, the way a one-shard
 // cache should: hits are buffered as the read buffer buffers them (16
 // records, replayed before every write and whenever a reader finds the
-// buffer full, skipping entries removed meanwhile), misses are filled by
-// Set, and Set evicts while over capacity.
+// buffer full, skipping entries removed meanwhile) unless the entry is
+// fresh (promoted fewer than freshFor(len) promotions ago), misses are
+// filled by Set, and Set evicts while over capacity.
 type policyMirror struct {
-	p       policy.Policy[int]
-	nodes   map[int]*policy.Node[int]
-	pending []*policy.Node[int]
-	c       int
-	evicted []int
+	p          policy.Policy[int]
+	nodes      map[int]*policy.Node[int]
+	stamps     map[*policy.Node[int]]uint64 // promotion count at the node's last Touch
+	promotions uint64                       // Inserts and Touches so far
+	pending    []*policy.Node[int]
+	c          int
+	evicted    []int
+	hits       uint64
+	skipped    int // hits not recorded because the entry was fresh
 }
 
 func newPolicyMirror(p Policy, a Admission, c int) *policyMirror {
-	return &policyMirror{p: newPolicy[int](p, a, c), nodes: map[int]*policy.Node[int]{}, c: c}
+	return &policyMirror{p: newPolicy[int](p, a, c), nodes: map[int]*policy.Node[int]{},
+		stamps: map[*policy.Node[int]]uint64{}, c: c}
+}
+
+func (m *policyMirror) touch(n *policy.Node[int]) {
+	m.p.Touch(n)
+	m.promotions++
+	m.stamps[n] = m.promotions
 }
 
 func (m *policyMirror) drain() {
 	for _, n := range m.pending {
 		if n.Linked() {
-			m.p.Touch(n)
+			m.touch(n)
 		}
 	}
 	m.pending = m.pending[:0]
@@ -45,6 +57,11 @@ func (m *policyMirror) get(k int) bool {
 	n, ok := m.nodes[k]
 	if !ok {
 		return false
+	}
+	m.hits++
+	if m.promotions-m.stamps[n] < freshFor(len(m.nodes)) {
+		m.skipped++
+		return true
 	}
 	if len(m.pending) == stripeSlots {
 		m.drain()
@@ -56,12 +73,13 @@ func (m *policyMirror) get(k int) bool {
 func (m *policyMirror) set(k int, hash uint64) {
 	m.drain()
 	if n, ok := m.nodes[k]; ok {
-		m.p.Touch(n)
+		m.touch(n)
 		return
 	}
 	n := &policy.Node[int]{Value: k, Hash: hash}
 	m.nodes[k] = n
 	m.p.Insert(n)
+	m.promotions++
 	for m.p.Len() > m.c {
 		v, _ := m.p.Victim()
 		m.p.Remove(m.nodes[v], true)
@@ -81,8 +99,9 @@ func (m *policyMirror) delete(k int) bool {
 
 // runPolicyDifferential runs ops (op, key pairs) through a one-shard cache
 // with the given policy and through policyMirror, comparing every Get, every
-// eviction in order, and Len.
-func runPolicyDifferential(t *testing.T, p Policy, a Admission, c int, ops [][2]int) {
+// eviction in order, Len and the hit count. It returns the number of hits
+// the mirror did not record because their entry was fresh.
+func runPolicyDifferential(t *testing.T, p Policy, a Admission, c int, ops [][2]int) (skipped int) {
 	t.Helper()
 	var evicted []int
 	cfg := Config[int, int]{Shards: 1, MaxEntries: c, Policy: p, Admission: a,
@@ -122,6 +141,10 @@ func runPolicyDifferential(t *testing.T, p Policy, a Admission, c int, ops [][2]
 			t.Fatalf("%s: Len %d, mirror %d", where, cache.Len(), len(m.nodes))
 		}
 	}
+	if got := cache.Stats().Hits; got != m.hits {
+		t.Fatalf("%v+%v c=%d: Stats().Hits %d, mirror %d", p, a, c, got, m.hits)
+	}
+	return m.skipped
 }
 
 // FuzzCachePolicy checks that a one-shard cache drives every policy exactly
@@ -152,7 +175,7 @@ func FuzzCachePolicy(f *testing.F) {
 // runPolicyDifferential for every combination.
 func TestCachePolicyDifferential(t *testing.T) {
 	for _, conf := range policyConfigs {
-		for _, c := range []int{4, 64} {
+		for _, c := range []int{4, 64, 256} {
 			t.Run(fmt.Sprintf("policy=%v/admission=%v/c=%d", conf.p, conf.a, c), func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(uint64(c), uint64(conf.p)<<1|uint64(conf.a)))
 				ops := make([][2]int, 20*c*10)
@@ -167,7 +190,10 @@ func TestCachePolicyDifferential(t *testing.T) {
 					}
 					ops[i] = [2]int{op, k}
 				}
-				runPolicyDifferential(t, conf.p, conf.a, c, ops)
+				skipped := runPolicyDifferential(t, conf.p, conf.a, c, ops)
+				if c >= 256 && skipped == 0 {
+					t.Fatalf("no hit on a fresh entry was skipped: the workload does not exercise isFresh")
+				}
 			})
 		}
 	}

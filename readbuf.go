@@ -3,8 +3,6 @@ package shardcache
 import (
 	"sync/atomic"
 	"unsafe"
-
-	"github.com/shardcache/shardcache/policy"
 )
 
 // The read buffer is how Get promotes an entry in its shard's eviction
@@ -15,10 +13,11 @@ import (
 // it changes or evicts anything, so eviction decisions always see every
 // recorded access.
 //
+// Get does not record a hit on an entry that is still fresh (shard.isFresh).
 // A shard starts with one stripe. While a single goroutine uses the shard no
 // record is ever dropped (a reader that finds the ring full takes the policy
-// lock itself and drains it, without blocking other readers), so the LRU
-// order is exact. When two readers collide on a stripe's tail the buffer
+// lock itself and drains it, without blocking other readers), so the policy
+// sees every hit it was offered. When two readers collide on a stripe's tail the buffer
 // doubles its stripes, up to maxStripes, and each reader goroutine keeps to
 // its own stripe. Across stripes the replay order is stripe by stripe, and a
 // reader that finds its ring full while another goroutine holds the policy
@@ -27,7 +26,8 @@ import (
 //
 // Each stripe's tail counts the hits recorded in it and other counts the
 // ones that were not (dropped, or applied directly by a reader that drained
-// a full ring), so the Hits statistic costs Get nothing extra.
+// a full ring), so that a recorded hit costs no extra counter; hits on fresh
+// entries are counted in Cache.hits.
 
 const (
 	stripeSlots = 16 // records per stripe; a power of two
@@ -100,10 +100,10 @@ func (st *stripe[K, V]) record(e *entry[K, V]) (ok, contended bool) {
 	return true, false
 }
 
-// drain replays every completed record of st into p, oldest first, as hits
-// on the recorded entries that are still in the cache. It stops at a slot a
+// drain replays every completed record of st through touch, oldest first,
+// for the recorded entries that are still in the cache. It stops at a slot a
 // producer has claimed but not yet filled. Callers hold the policy lock.
-func (st *stripe[K, V]) drain(p policy.Policy[*entry[K, V]]) {
+func (st *stripe[K, V]) drain(touch func(*entry[K, V])) {
 	h, t := st.head.Load(), st.tail.Load()
 	for ; h != t; h++ {
 		slot := &st.slots[h&(stripeSlots-1)]
@@ -113,7 +113,7 @@ func (st *stripe[K, V]) drain(p policy.Policy[*entry[K, V]]) {
 		}
 		slot.Store(nil)
 		if e.node.Linked() { // not removed since it was read
-			p.Touch(&e.node)
+			touch(e)
 		}
 	}
 	st.head.Store(h)

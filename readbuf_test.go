@@ -46,7 +46,7 @@ func TestStripeRecordDrain(t *testing.T) {
 	}
 	ok, _ := st.record(es[stripeSlots])
 	assert.False(t, ok, "a full stripe refuses the record")
-	st.drain(l)
+	st.drain(func(e *entry[int, int]) { l.Touch(&e.node) })
 	// Replayed oldest first, so the last recorded is now the most recent
 	// and the one never recorded is the victim.
 	v, ok := l.Victim()
@@ -87,7 +87,7 @@ func BenchmarkStripePick(b *testing.B) {
 					mu.RUnlock()
 					if !ok && mu.TryLock() {
 						for i := range buf.stripes {
-							buf.stripes[i].drain(l)
+							buf.stripes[i].drain(func(e *entry[int, int]) { l.Touch(&e.node) })
 						}
 						mu.Unlock()
 					}

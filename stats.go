@@ -1,5 +1,7 @@
 package shardcache
 
+import "sync/atomic"
+
 // Stats is a point-in-time summary of a cache's activity since New. Each
 // counter is exact, but the fields are gathered shard by shard, so under
 // concurrent use they are not one atomic snapshot.
@@ -21,4 +23,31 @@ func (s Stats) HitRatio() float64 {
 		return 0
 	}
 	return float64(s.Hits) / float64(total)
+}
+
+// counterStripes is the number of stripes of a counter; a power of two.
+const counterStripes = 16
+
+// counter is a statistic that many goroutines increment at once: one
+// padded cell per stripe, picked by goroutineProbe, so that goroutines on
+// different cores rarely write the same cache line. Its zero value is 0.
+type counter struct {
+	cells [counterStripes]struct {
+		n atomic.Uint64
+		_ [56]byte
+	}
+}
+
+// add counts one event. It never blocks or allocates.
+func (c *counter) add() {
+	c.cells[goroutineProbe()&(counterStripes-1)].n.Add(1)
+}
+
+// load returns the events counted so far.
+func (c *counter) load() uint64 {
+	var n uint64
+	for i := range c.cells {
+		n += c.cells[i].n.Load()
+	}
+	return n
 }
