@@ -23,8 +23,9 @@ import (
 // Saving never stops the world: shards are visited one at a time, and under
 // each shard's read lock the save only copies the live entries' keys, values
 // and deadlines into a reusable slice. Encoding, checksumming and writing
-// happen with no lock held, so a save holds at most one shard's entries
-// plus one block in memory, and readers are never blocked.
+// happen with no lock held, so readers are never blocked, and a save holds
+// one shard's entries plus a few blocks per encoding goroutine in memory
+// (large caches are copied and encoded by up to four at once: see SaveTo).
 //
 // Loading is the reverse, with every length checked against the limits
 // below before anything is allocated for it and every block's checksum

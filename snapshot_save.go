@@ -2,6 +2,7 @@ package shardcache
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -21,9 +23,14 @@ import (
 // holds each one's read lock only while it copies that shard's live entries
 // (no encoding or I/O happens under a lock). The snapshot is therefore
 // consistent per shard, not across shards: a write made during the save is
-// included or not depending on whether its shard was visited yet. Memory
-// beyond the cache is about one shard's worth of entry references plus one
-// 256 KiB block.
+// included or not depending on whether its shard was visited yet.
+//
+// A cache of 65,536 entries or more is copied and encoded by
+// min(GOMAXPROCS, 4) goroutines, which split each shard between them, while
+// the calling goroutine writes their blocks to w in order; a smaller one by
+// the calling goroutine alone. Memory beyond the cache is one shard's worth
+// of entry references (48 bytes each for string keys and []byte values)
+// plus at most four 256 KiB blocks per goroutine.
 //
 // A key or value whose encoding exceeds the format's limits (1 MiB for a
 // key, 256 MiB for a value) or that its codec fails to encode aborts the
@@ -117,65 +124,290 @@ type snapRef[K comparable, V any] struct {
 	deadline int64 // on the cache clock; 0: none
 }
 
+// Saving is bound by memory latency: every entry, key and value it copies
+// is a cache (and often a TLB) miss on data scattered over the heap, so one
+// goroutine saves at a fraction of what the memory system can deliver.
+// Large caches are therefore saved by several goroutines at once
+// (saveWorkers). They still take the shards one at a time: the calling
+// goroutine holds a shard's read lock while each worker copies the live
+// entries of its share of the shard's table, then releases it while the
+// workers encode their shares into finished blocks, which it writes in
+// order. Memory stays at one shard's references, as with one goroutine,
+// plus a few blocks per worker.
+
+const (
+	// maxSaveWorkers caps the goroutines that encode one save.
+	maxSaveWorkers = 4
+	// parallelSaveMin is the entry count from which a save uses more than
+	// one goroutine; below it, starting them costs more than it saves.
+	parallelSaveMin = 1 << 16
+	// workerBlocks is how many block buffers a worker owns: the one it
+	// fills, two in its channel and one being written.
+	workerBlocks = 4
+)
+
+// saveWorkers returns how many goroutines encode a save of n entries.
+func (c *Cache[K, V]) saveWorkers(n int) int {
+	if n < parallelSaveMin {
+		return 1
+	}
+	return max(1, min(runtime.GOMAXPROCS(0), maxSaveWorkers))
+}
+
 func (c *Cache[K, V]) save(w io.Writer) error {
-	sw := snapWriter{w: w, buf: make([]byte, frameLen, blockTarget+blockTarget/8)}
-	if err := sw.header(uint64(c.Len()), time.Now().UnixNano()); err != nil {
+	n := c.Len()
+	return c.saveWith(w, n, c.saveWorkers(n))
+}
+
+// saveWith writes the snapshot with the given number of encoding
+// goroutines; count is the header's expected entry count.
+func (c *Cache[K, V]) saveWith(w io.Writer, count, workers int) error {
+	sw := snapWriter{w: w}
+	if err := sw.header(uint64(count), time.Now().UnixNano()); err != nil {
 		return err
 	}
-	var (
-		refs   []snapRef[K, V]
-		heads  []*entry[K, V]
-		kt, _  = c.snap.keys.(toucher[K])
-		vt, _  = c.snap.values.(toucher[V])
-		ignore byte
-	)
-	for i := range c.shards {
-		now, wall := c.wallOffset()
-		refs, heads = c.copyShard(&c.shards[i], now, refs[:0], heads)
-		for j := 0; j < len(refs); j += touchAhead {
-			chunk := refs[j:min(j+touchAhead, len(refs))]
-			ignore ^= touch(chunk, kt, vt)
-			for k := range chunk {
-				if err := c.appendRecord(&sw, &chunk[k], wall); err != nil {
-					return err
-				}
-			}
-			if len(sw.buf) >= blockTarget {
-				if err := sw.flush(); err != nil {
-					return err
-				}
+	if workers <= 1 {
+		// One encoder; its blocks go straight to w, and one block can
+		// hold the end of a shard and the start of the next.
+		enc := c.newShardEncoder(func(b []byte, n uint32) ([]byte, error) {
+			return b, sw.writeBlock(b, n)
+		})
+		for i := range c.shards {
+			s := &c.shards[i]
+			now, wall := c.wallOffset()
+			s.mu.RLock()
+			enc.copy(s.m.slots, now, s.len)
+			s.mu.RUnlock()
+			if err := enc.encode(wall); err != nil {
+				return err
 			}
 		}
-		clear(refs) // drop the references before the next shard
-	}
-	_ = ignore
-	if err := sw.flush(); err != nil {
+		if err := enc.flush(); err != nil {
+			return err
+		}
+	} else if err := c.saveParallel(&sw, workers); err != nil {
 		return err
 	}
 	return sw.trailer()
 }
 
-// copyShard appends s's entries that are live at clock time now to refs
-// and returns refs. It holds only the read lock, and only for the copy: Gets
-// run meanwhile, and a write waits for at most one shard's copy.
+// saveTask is one worker's share of a shard: the slots of its table to
+// copy, at clock time now, and the wall-clock offset to encode with.
+type saveTask[K comparable, V any] struct {
+	slots     []slot[K, V]
+	now, wall int64
+	hint      int // entries expected in slots
+}
+
+// saveMsg is what a worker hands the writer: a finished block of n
+// records, the end of its share of a shard, or the error (or panic) that
+// stopped it.
+type saveMsg struct {
+	block    []byte
+	n        uint32
+	shareEnd bool
+	err      error
+	panicked any // a value recovered from a panicking codec
+}
+
+// saveParallel saves with workers goroutines. For each shard in turn it
+// takes the read lock, has worker j copy the j-th share of the table's
+// slots, releases the lock once every worker has copied, and writes the
+// blocks the workers then encode, worker 0's first: the same records in the
+// same order as one goroutine writes, except that a block never spans two
+// shares. A worker owns workerBlocks block buffers, which the writer hands
+// back after writing them, and waits for one when all are in flight, so a
+// save makes no garbage blocks. The first error stops every worker before
+// saveParallel returns it; a codec panic is re-raised in the calling
+// goroutine, as it would be with one goroutine.
+func (c *Cache[K, V]) saveParallel(sw *snapWriter, workers int) error {
+	var (
+		done   = make(chan struct{})
+		tasks  = make([]chan saveTask[K, V], workers)
+		outs   = make([]chan saveMsg, workers)
+		spare  = make([]chan []byte, workers) // written blocks, back for reuse
+		copied = make(chan struct{}, workers)
+		wg     sync.WaitGroup
+	)
+	for j := range workers {
+		tasks[j] = make(chan saveTask[K, V], 1)
+		outs[j] = make(chan saveMsg, workerBlocks-2)
+		spare[j] = make(chan []byte, workerBlocks) // never full: the writer never blocks on it
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.saveWorker(tasks[j], outs[j], spare[j], copied, done)
+		}()
+	}
+	stop := func() {
+		close(done)
+		wg.Wait()
+	}
+	for i := range c.shards {
+		s := &c.shards[i]
+		now, wall := c.wallOffset()
+		s.mu.RLock()
+		slots := s.m.slots
+		for j := range workers {
+			lo, hi := len(slots)*j/workers, len(slots)*(j+1)/workers
+			tasks[j] <- saveTask[K, V]{slots: slots[lo:hi], now: now, wall: wall, hint: s.len/workers + 1}
+		}
+		for range workers {
+			<-copied // copying reads memory only: it cannot fail or block
+		}
+		s.mu.RUnlock()
+		for j := range workers {
+			for {
+				m := <-outs[j]
+				if m.panicked != nil {
+					stop()
+					panic(m.panicked)
+				}
+				if m.err != nil {
+					stop()
+					return m.err
+				}
+				if m.shareEnd {
+					break
+				}
+				if err := sw.writeBlock(m.block, m.n); err != nil {
+					stop()
+					return err
+				}
+				spare[j] <- m.block
+			}
+		}
+	}
+	stop()
+	return nil
+}
+
+// saveWorker runs one worker of saveParallel: for each task it copies its
+// share of a shard (while the writer holds the shard's read lock), reports
+// on copied, then encodes the share into blocks sent on out and ends it
+// with a shareEnd message. It returns when done is closed or after sending
+// an error.
+func (c *Cache[K, V]) saveWorker(tasks <-chan saveTask[K, V], out chan<- saveMsg, spare <-chan []byte, copied chan<- struct{}, done <-chan struct{}) {
+	send := func(m saveMsg) bool {
+		select {
+		case out <- m:
+			return true
+		case <-done:
+			return false
+		}
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			send(saveMsg{panicked: r})
+		}
+	}()
+	owned := 1 // the encoder's first buffer
+	enc := c.newShardEncoder(func(b []byte, n uint32) ([]byte, error) {
+		if !send(saveMsg{block: b, n: n}) {
+			return nil, errSaveStopped
+		}
+		if owned < workerBlocks {
+			select {
+			case b = <-spare:
+				return b, nil
+			default:
+				owned++
+				return nil, nil // flush allocates one
+			}
+		}
+		select {
+		case b = <-spare:
+			return b, nil
+		case <-done:
+			return nil, errSaveStopped
+		}
+	})
+	for {
+		var t saveTask[K, V]
+		select {
+		case t = <-tasks:
+		case <-done:
+			return
+		}
+		enc.copy(t.slots, t.now, t.hint)
+		copied <- struct{}{}
+		err := enc.encode(t.wall)
+		if err == nil {
+			err = enc.flush()
+		}
+		if err != nil {
+			send(saveMsg{err: err})
+			return
+		}
+		if !send(saveMsg{shareEnd: true}) {
+			return
+		}
+	}
+}
+
+// errSaveStopped ends a worker whose save was abandoned; it never reaches
+// the caller, who returns the error that stopped the save.
+var errSaveStopped = errors.New("shardcache: save stopped")
+
+// shardEncoder turns shards into finished blocks (frame, records, CRC) and
+// hands each to emit, which returns a buffer to build the next one in (nil:
+// allocate one). Each encoding goroutine has its own.
+type shardEncoder[K comparable, V any] struct {
+	c      *Cache[K, V]
+	emit   func(block []byte, n uint32) ([]byte, error)
+	buf    []byte // the open block: frame header space, then records
+	n      uint32 // records in buf
+	refs   []snapRef[K, V]
+	heads  []*entry[K, V]
+	kt     toucher[K] // nil unless the key codec can touch its data
+	vt     toucher[V]
+	ignore byte // touch's meaningless result, kept so the loads stay
+}
+
+func (c *Cache[K, V]) newShardEncoder(emit func([]byte, uint32) ([]byte, error)) *shardEncoder[K, V] {
+	enc := &shardEncoder[K, V]{c: c, emit: emit, buf: newBlockBuf(nil)}
+	enc.kt, _ = c.snap.keys.(toucher[K])
+	enc.vt, _ = c.snap.values.(toucher[V])
+	return enc
+}
+
+// closeBlock finishes block b, which holds frameLen bytes of room for its
+// frame and then n records: it fills in the frame and appends the CRC.
+func closeBlock(b []byte, n uint32) []byte {
+	b[0] = blockTag
+	binary.LittleEndian.PutUint32(b[1:], n)
+	binary.LittleEndian.PutUint32(b[5:], uint32(len(b)-frameLen))
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+}
+
+// newBlockBuf returns b emptied to a block's frame header space, or a new
+// buffer if b is nil.
+func newBlockBuf(b []byte) []byte {
+	if b == nil {
+		b = make([]byte, 0, blockTarget+blockTarget/8)
+	}
+	return b[:frameLen]
+}
+
+// copy replaces the encoder's references with the entries of slots that
+// are live at clock time now; hint is how many to expect. The caller holds
+// the read lock of the shard that owns slots.
 //
 // The copy is bound by memory latency (every entry is a cache miss), so it
-// runs in two passes: the first walks the index and gathers entry pointers
-// without dereferencing them (the table's slots are contiguous), the second
-// reads the entries in a tight loop whose loads are independent, so the
-// processor overlaps many misses instead of waiting for each in turn.
-// heads is scratch space for the pointers. The policy's order is not
-// exposed by the Policy interface, so entries come in index order.
-func (c *Cache[K, V]) copyShard(s *shard[K, V], now int64, refs []snapRef[K, V], heads []*entry[K, V]) ([]snapRef[K, V], []*entry[K, V]) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	heads = growTo(heads[:0], s.m.used)
-	for _, sl := range s.m.slots {
+// runs in two passes: the first walks the slots and gathers entry pointers
+// without dereferencing them (the slots are contiguous), the second reads
+// the entries in a tight loop whose loads are independent, so the
+// processor overlaps many misses instead of waiting for each in turn. The
+// policy's order is not exposed by the Policy interface, so entries come
+// in index order.
+func (enc *shardEncoder[K, V]) copy(slots []slot[K, V], now int64, hint int) {
+	heads := enc.heads[:0]
+	for _, sl := range slots {
 		if sl.e != nil {
 			heads = append(heads, sl.e)
 		}
 	}
-	refs = growTo(refs, s.len)
+	refs := growTo(enc.refs[:0], hint)
 	for _, e := range heads {
 		for ; e != nil; e = e.hnext { // a chain longer than one is a 64-bit hash collision: rare
 			if !e.expired(now) {
@@ -184,7 +416,44 @@ func (c *Cache[K, V]) copyShard(s *shard[K, V], now int64, refs []snapRef[K, V],
 		}
 	}
 	clear(heads)
-	return refs, heads
+	enc.refs, enc.heads = refs, heads
+}
+
+// encode appends the copied entries to the open block, emitting every block
+// that reaches blockTarget, then drops its references to them. wall turns
+// clock deadlines into wall-clock ones.
+func (enc *shardEncoder[K, V]) encode(wall int64) error {
+	defer clear(enc.refs) // drop the references before the next copy
+	for j := 0; j < len(enc.refs); j += touchAhead {
+		chunk := enc.refs[j:min(j+touchAhead, len(enc.refs))]
+		enc.ignore ^= touch(chunk, enc.kt, enc.vt)
+		for k := range chunk {
+			var err error
+			if enc.buf, err = enc.c.appendRecord(enc.buf, &chunk[k], wall); err != nil {
+				return err
+			}
+			enc.n++
+		}
+		if len(enc.buf) >= blockTarget {
+			if err := enc.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// flush closes the open block, if it holds any record, and emits it.
+func (enc *shardEncoder[K, V]) flush() error {
+	if enc.n == 0 {
+		return nil
+	}
+	next, err := enc.emit(closeBlock(enc.buf, enc.n), enc.n)
+	if err != nil {
+		return err
+	}
+	enc.buf, enc.n = newBlockBuf(next), 0
+	return nil
 }
 
 // growTo returns s with room for n elements in all.
@@ -237,27 +506,25 @@ func touch[K comparable, V any](refs []snapRef[K, V], kt toucher[K], vt toucher[
 	return x
 }
 
-// appendRecord encodes one entry into the current block.
-func (c *Cache[K, V]) appendRecord(sw *snapWriter, r *snapRef[K, V], wall int64) error {
+// appendRecord appends the encoding of one entry to buf. On error buf is
+// returned as it was.
+func (c *Cache[K, V]) appendRecord(buf []byte, r *snapRef[K, V], wall int64) ([]byte, error) {
 	var wd int64
 	if r.deadline != 0 {
 		// Saturate rather than wrap for deadlines near the end of time, and
 		// keep a real deadline from ever reading as "none" (0).
 		wd = max(addSat(wall, r.deadline), 1)
 	}
-	start := len(sw.buf)
-	sw.buf = binary.LittleEndian.AppendUint64(sw.buf, uint64(wd))
+	start := len(buf)
+	buf = binary.LittleEndian.AppendUint64(buf, uint64(wd))
 	var err error
-	if sw.buf, err = appendField(sw.buf, c.snap.keys, r.key, maxKeyLen, "key"); err != nil {
-		sw.buf = sw.buf[:start]
-		return err
+	if buf, err = appendField(buf, c.snap.keys, r.key, maxKeyLen, "key"); err != nil {
+		return buf[:start], err
 	}
-	if sw.buf, err = appendField(sw.buf, c.snap.values, r.value, maxValueLen, "value"); err != nil {
-		sw.buf = sw.buf[:start]
-		return err
+	if buf, err = appendField(buf, c.snap.values, r.value, maxValueLen, "value"); err != nil {
+		return buf[:start], err
 	}
-	sw.n++
-	return nil
+	return buf, nil
 }
 
 // appendField appends v's encoding preceded by its length as a uvarint.
@@ -301,13 +568,12 @@ func addSat(a, b int64) int64 {
 	return s
 }
 
-// snapWriter frames blocks and keeps the running file checksum.
+// snapWriter writes the header, the blocks and the trailer, and keeps the
+// running file checksum and record count.
 type snapWriter struct {
 	w     io.Writer
 	crc   uint32 // CRC-32C of every byte written so far
-	buf   []byte // the open block: frame header space, then records
-	n     uint32 // records in buf
-	total uint64 // records in flushed blocks
+	total uint64 // records in the blocks written
 }
 
 func (sw *snapWriter) write(p []byte) error {
@@ -329,22 +595,12 @@ func (sw *snapWriter) header(count uint64, created int64) error {
 	return sw.write(b)
 }
 
-// flush writes the open block, if it holds any record, with one Write.
-func (sw *snapWriter) flush() error {
-	if sw.n == 0 {
-		return nil
-	}
-	b := sw.buf
-	b[0] = blockTag
-	binary.LittleEndian.PutUint32(b[1:], sw.n)
-	binary.LittleEndian.PutUint32(b[5:], uint32(len(b)-frameLen))
-	b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+// writeBlock writes one finished block of n records with one Write.
+func (sw *snapWriter) writeBlock(b []byte, n uint32) error {
 	if err := sw.write(b); err != nil {
 		return err
 	}
-	sw.total += uint64(sw.n)
-	sw.n = 0
-	sw.buf = b[:frameLen]
+	sw.total += uint64(n)
 	return nil
 }
 

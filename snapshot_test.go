@@ -353,22 +353,24 @@ type rawRecord struct {
 // codec would write.
 func rawSnapshot(blocks ...[]rawRecord) []byte {
 	var out bytes.Buffer
-	sw := snapWriter{w: &out, buf: make([]byte, frameLen)}
+	sw := snapWriter{w: &out}
 	n := 0
 	for _, b := range blocks {
 		n += len(b)
 	}
 	_ = sw.header(uint64(n), 0)
 	for _, b := range blocks {
+		buf := make([]byte, frameLen)
 		for _, r := range b {
-			sw.buf = binary.LittleEndian.AppendUint64(sw.buf, uint64(r.deadline))
-			sw.buf = binary.AppendUvarint(sw.buf, uint64(len(r.key)))
-			sw.buf = append(sw.buf, r.key...)
-			sw.buf = binary.AppendUvarint(sw.buf, uint64(len(r.value)))
-			sw.buf = append(sw.buf, r.value...)
-			sw.n++
+			buf = binary.LittleEndian.AppendUint64(buf, uint64(r.deadline))
+			buf = binary.AppendUvarint(buf, uint64(len(r.key)))
+			buf = append(buf, r.key...)
+			buf = binary.AppendUvarint(buf, uint64(len(r.value)))
+			buf = append(buf, r.value...)
 		}
-		_ = sw.flush()
+		if len(b) > 0 {
+			_ = sw.writeBlock(closeBlock(buf, uint32(len(b))), uint32(len(b)))
+		}
 	}
 	_ = sw.trailer()
 	return out.Bytes()
