@@ -15,7 +15,7 @@ bench:
 	go test -run '^$$' -bench . -benchmem .
 
 # shardcache beside otter, ristretto, theine, go-cache, golang-lru and a
-# map+RWMutex, -count 6, summarised with benchstat (about 1.5 h; BENCH=regexp narrows it).
+# map+RWMutex, -count 6, summarised with benchstat (1 h measured with BENCHTIME=200ms, longer at the 1 s default; BENCH=regexp narrows it).
 bench-peers:
 	./bench/scripts/bench-peers.sh
 
