@@ -17,9 +17,9 @@ import (
 // A shard starts with one stripe. While a single goroutine uses the shard no
 // record is ever dropped (a reader that finds the ring full takes the policy
 // lock itself and drains it, without blocking other readers), so the policy
-// sees every hit it was offered. When two readers collide on a stripe's tail the buffer
-// doubles its stripes, up to maxStripes, and each reader goroutine keeps to
-// its own stripe. Across stripes the replay order is stripe by stripe, and a
+// sees every hit it was offered. When two readers collide on a stripe's
+// tail the buffer doubles its stripes, up to maxStripes, and each reader
+// goroutine keeps to its own stripe. Across stripes the replay order is stripe by stripe, and a
 // reader that finds its ring full while another goroutine holds the policy
 // lock drops its record, so under contention the order is approximately
 // LRU: a recently read entry can be evicted slightly before an older one.
