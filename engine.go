@@ -107,7 +107,7 @@ func (c *Cache[K, V]) removals(r *removals[K, V]) *removals[K, V] {
 func (c *Cache[K, V]) Get(key K) (V, bool) {
 	h := c.hash(key)
 	s := c.shardFor(h)
-	s.mu.RLock()
+	s.mu.spinRLock()
 	e := s.m.lookup(h, key)
 	if e == nil || (e.deadline != 0 && e.deadline <= c.clock.Now()) {
 		s.mu.RUnlock()

@@ -43,7 +43,7 @@ const noDue = 1<<63 - 1
 // shares them), the table slot and entry it finds, and one read-buffer
 // stripe. Everything else is guarded by the write lock or the policy lock.
 type shard[K comparable, V any] struct {
-	mu      sync.RWMutex
+	mu      spinRWMutex   // hot paths spin before they sleep (spinlock.go)
 	m       table[K, V]   // keyed by the hash already computed for sharding
 	stripes atomic.Uint32 // active read-buffer stripes, a power of two
 	// promotions counts the policy's inserts and promotions, and fresh is
@@ -88,7 +88,7 @@ func (s *shard[K, V]) init(maxEntries int, maxCost int64, p policy.Policy[*entry
 // lock takes the shard for writing: the map and entries (mu) and the
 // policy (pmu), in that order.
 func (s *shard[K, V]) lock() {
-	s.mu.Lock()
+	s.mu.spinLock()
 	s.pmu.Lock()
 }
 
