@@ -9,7 +9,9 @@
 // Each shard has its own sync.RWMutex, a hash table indexed by that same
 // 64-bit hash, an eviction policy (package policy; LRU by default) and a hierarchical timing wheel
 // (package expiry), and its own share of the entry and cost budgets, so
-// goroutines working on different shards never touch the same lock.
+// goroutines working on different shards never touch the same lock. Get and
+// the writers spin briefly (yielding) before they sleep on a shard's lock:
+// its critical sections are shorter than a sleep and wake-up.
 //
 // Get takes only the shard's read lock. Instead of moving the entry to the
 // front of the LRU list, which needs the write lock, it appends the entry to
