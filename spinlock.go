@@ -41,28 +41,28 @@ const lockSpins = 16
 
 // spinRLock takes the read lock, retrying with yields before it blocks.
 func (m *spinRWMutex) spinRLock() {
-	if m.TryRLock() {
-		return
+	if !m.TryRLock() {
+		spinThen(m.TryRLock, m.RLock)
 	}
-	for range lockSpins {
-		runtime.Gosched()
-		if m.TryRLock() {
-			return
-		}
-	}
-	m.RLock()
 }
 
 // spinLock takes the write lock, retrying with yields before it blocks.
 func (m *spinRWMutex) spinLock() {
-	if m.TryLock() {
-		return
+	if !m.TryLock() {
+		spinThen(m.TryLock, m.Lock)
 	}
+}
+
+// spinThen is the slow path of an acquisition whose first try failed: it
+// yields and tries again up to lockSpins times, then calls block. The
+// first try stays a direct call in the callers, so an uncontended lock
+// costs no function value.
+func spinThen(try func() bool, block func()) {
 	for range lockSpins {
 		runtime.Gosched()
-		if m.TryLock() {
+		if try() {
 			return
 		}
 	}
-	m.Lock()
+	block()
 }

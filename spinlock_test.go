@@ -7,44 +7,36 @@ import (
 	"time"
 )
 
-// TestSpinRWMutexWaitsForWriter holds the write lock longer than the spins
-// last, so that spinRLock must fall back to blocking, and checks that it
-// returns only after the writer released.
-func TestSpinRWMutexWaitsForWriter(t *testing.T) {
-	var m spinRWMutex
-	var released atomic.Bool
-	m.Lock()
-	done := make(chan bool)
-	go func() {
-		m.spinRLock()
-		done <- released.Load()
-		m.RUnlock()
-	}()
-	time.Sleep(20 * time.Millisecond)
-	released.Store(true)
-	m.Unlock()
-	if !<-done {
-		t.Fatal("spinRLock returned while the write lock was held")
-	}
-}
-
-// TestSpinRWMutexWaitsForReader is the writer's side: spinLock must wait for
-// a reader that holds the lock past its spins.
-func TestSpinRWMutexWaitsForReader(t *testing.T) {
-	var m spinRWMutex
-	var released atomic.Bool
-	m.RLock()
-	done := make(chan bool)
-	go func() {
-		m.spinLock()
-		done <- released.Load()
-		m.Unlock()
-	}()
-	time.Sleep(20 * time.Millisecond)
-	released.Store(true)
-	m.RUnlock()
-	if !<-done {
-		t.Fatal("spinLock returned while a read lock was held")
+// TestSpinRWMutexWaits holds the lock longer than the spins last, so that
+// the spinning acquisition must fall back to blocking, and checks that it
+// returns only after the holder released: a reader waits for a writer and
+// a writer for a reader.
+func TestSpinRWMutexWaits(t *testing.T) {
+	for _, tc := range []struct {
+		name            string
+		hold, release   func(*spinRWMutex)
+		acquire, finish func(*spinRWMutex)
+	}{
+		{"reader waits for writer", (*spinRWMutex).Lock, (*spinRWMutex).Unlock, (*spinRWMutex).spinRLock, (*spinRWMutex).RUnlock},
+		{"writer waits for reader", (*spinRWMutex).RLock, (*spinRWMutex).RUnlock, (*spinRWMutex).spinLock, (*spinRWMutex).Unlock},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var m spinRWMutex
+			var released atomic.Bool
+			tc.hold(&m)
+			done := make(chan bool)
+			go func() {
+				tc.acquire(&m)
+				done <- released.Load()
+				tc.finish(&m)
+			}()
+			time.Sleep(20 * time.Millisecond)
+			released.Store(true)
+			tc.release(&m)
+			if !<-done {
+				t.Fatal("acquired while the lock was held")
+			}
+		})
 	}
 }
 
