@@ -136,6 +136,33 @@ func TestWTinyLFUScanResistance(t *testing.T) {
 	}
 }
 
+// TestWTinyLFUFirstStepShrinks: the climber's first move, taken before it
+// has a previous sample to compare with, shrinks the window (see WTinyLFU);
+// the second sample, worse than the first, turns it around.
+func TestWTinyLFUFirstStepShrinks(t *testing.T) {
+	const c = 1000
+	p := NewWTinyLFU[uint64](c)
+	h := newHarness(p, c)
+	start, _ := p.WindowMax()
+	rng := rand.New(rand.NewPCG(5, 6))
+	// First sample: a hot set that fits, so the hit ratio is high.
+	for range climbSample * c {
+		h.access(rng.Uint64N(c / 2))
+	}
+	first, _ := p.WindowMax()
+	if first >= start {
+		t.Fatalf("window %d after the first sample, started at %d: want it smaller", first, start)
+	}
+	// Second sample: one-off keys only, so the hit ratio falls to 0 and
+	// the climber turns around.
+	for i := range climbSample * c {
+		h.access(1<<40 | uint64(i))
+	}
+	if second, _ := p.WindowMax(); second <= first {
+		t.Fatalf("window %d after a worse second sample, %d before: want it larger", second, first)
+	}
+}
+
 // TestWTinyLFUClimbs: on a recency-biased workload the window grows; on a
 // frequency-biased one it shrinks back.
 func TestWTinyLFUClimbs(t *testing.T) {
