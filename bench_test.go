@@ -94,6 +94,33 @@ func BenchmarkSet(b *testing.B) {
 	})
 }
 
+// BenchmarkEvictingSet sets keys the cache does not hold, so that every
+// Set inserts and evicts: a cache of benchKeys/4 entries, keys taken in
+// order from all benchKeys.
+func BenchmarkEvictingSet(b *testing.B) {
+	for _, n := range benchShards {
+		b.Run("shards="+strconv.Itoa(n), func(b *testing.B) {
+			c, err := New(Config[string, int]{Shards: n, MaxEntries: benchKeys / 4})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { _ = c.Close() })
+			for i, k := range benchKeyNames {
+				c.Set(k, i)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				i := ringStart()
+				for pb.Next() {
+					c.Set(benchKeyNames[i%benchKeys], int(i))
+					i++
+				}
+			})
+		})
+	}
+}
+
 func BenchmarkUpdate(b *testing.B) {
 	forShards(b, func(b *testing.B, c *Cache[string, int]) {
 		b.RunParallel(func(pb *testing.PB) {

@@ -126,7 +126,7 @@ func (c *Cache[K, V]) Get(key K) (V, bool) {
 	full := s.record(e)
 	s.mu.RUnlock()
 	if full {
-		s.recordFull(e)
+		s.recordFull(e, key)
 	}
 	return v, true
 }

@@ -1725,4 +1725,65 @@ func TestAllocs(t *testing.T) {
 		allocs := testing.AllocsPerRun(10*runs, func() { next++; c.Set(next, next) })
 		assert.LessOrEqual(t, allocs, 1.0)
 	})
+	t.Run("Set new key that evicts", func(t *testing.T) {
+		// The evicted entry is reused for the next new key.
+		c := newManual(t, Config[int, int]{Shards: 1, MaxEntries: 100})
+		next := 0
+		assert.Zero(t, testing.AllocsPerRun(10*runs, func() { next++; c.Set(next, next) }))
+	})
+}
+
+// TestRecycledEntries: an evicted entry is reused for a later key. What was
+// stored in it must still be reported to OnRemove, must not be readable
+// under its old key, and a hit recorded on it before the reuse must not
+// promote the key that now lives in it.
+func TestRecycledEntries(t *testing.T) {
+	type removed struct {
+		key   string
+		value int
+	}
+	var got []removed
+	c := newManual(t, Config[string, int]{Shards: 1, MaxEntries: 3, OnRemove: func(k string, v int, why RemoveReason) {
+		if why == ReasonEvicted {
+			got = append(got, removed{k, v})
+		}
+	}})
+	c.Set("a", 1)
+	c.Set("b", 2)
+	c.Set("c", 3)
+	s := c.shardFor(c.hash("a"))
+	s.mu.RLock()
+	entryA := s.m.lookup(c.hash("a"), "a")
+	s.mu.RUnlock()
+
+	c.Set("d", 4) // evicts a: its entry becomes the spare
+	c.Set("e", 5) // reuses a's entry for e, evicts b
+	require.Equal(t, []removed{{"a", 1}, {"b", 2}}, got)
+	s.mu.RLock()
+	require.Same(t, entryA, s.m.lookup(c.hash("e"), "e"), "e should live in a's old entry")
+	s.mu.RUnlock()
+	_, ok := c.Get("a")
+	require.False(t, ok)
+	v, ok := c.Get("e")
+	require.True(t, ok)
+	require.Equal(t, 5, v)
+
+	// Make e the least recently used: c, d, then e at the back.
+	require.True(t, c.Update("c", 3))
+	require.True(t, c.Update("d", 4))
+	// A Get of a, whose stripe was full, still holding a's entry when it
+	// gets the policy lock: it must not promote e.
+	s.recordFull(entryA, "a")
+	c.Set("f", 6)
+	require.Equal(t, removed{"e", 5}, got[len(got)-1], "a stale record promoted the entry's new key")
+
+	// The same call with the key the entry holds does promote it.
+	s.mu.RLock()
+	entryF := s.m.lookup(c.hash("f"), "f")
+	s.mu.RUnlock()
+	require.True(t, c.Update("c", 3))
+	require.True(t, c.Update("d", 4)) // f is now at the back
+	s.recordFull(entryF, "f")
+	c.Set("g", 7)
+	require.Equal(t, removed{"c", 3}, got[len(got)-1])
 }

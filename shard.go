@@ -72,6 +72,7 @@ type shard[K comparable, V any] struct {
 	evictions   uint64
 	expirations uint64
 	nextDue     atomic.Int64 // earliest time the wheel has work, noDue if empty; read by the janitor unlocked
+	spare       *entry[K, V] // the last evicted entry, cleared, for the next insert (newEntry)
 
 	buf readBuffer[K, V]
 }
@@ -165,10 +166,12 @@ func (s *shard[K, V]) record(e *entry[K, V]) (full bool) {
 // hit directly, otherwise the record is dropped (the hit is still counted).
 // A reader never waits here, and never makes other readers wait: it does
 // not take the shard's write lock.
-func (s *shard[K, V]) recordFull(e *entry[K, V]) {
+func (s *shard[K, V]) recordFull(e *entry[K, V], key K) {
 	if s.pmu.TryLock() {
 		s.drainReads()
-		if e.node.Linked() {
+		// e may have been evicted since the read lock was released, and
+		// even reused for another key (recycle).
+		if e.node.Linked() && e.key == key {
 			s.touch(e)
 		}
 		s.pmu.Unlock()
@@ -212,10 +215,7 @@ func (s *shard[K, V]) put(h uint64, key K, value V, cost, d, now int64, rm *remo
 		s.setDeadline(e, d, now)
 		s.touch(e)
 	} else {
-		e = &entry[K, V]{key: key, value: value, hash: h, cost: cost}
-		e.node.Value = e
-		e.node.Hash = h
-		e.timer.Value = e
+		e = s.newEntry(h, key, value, cost)
 		s.insert(e)
 		s.setDeadline(e, d, now)
 	}
@@ -320,7 +320,45 @@ func (s *shard[K, V]) evict(now int64, rm *removals[K, V]) {
 			why = ReasonExpired
 		}
 		s.remove(victim, why, rm)
+		s.recycle(victim)
 	}
+}
+
+// newEntry returns an entry for a key about to be inserted: the spare one
+// if the shard has it, else a new one.
+//
+// Reusing evicted entries spares a Set that evicts the allocation and its
+// share of garbage collection, and hands it memory the eviction has just
+// brought into the processor's cache (BenchmarkEvictingSet). Callers hold the
+// write lock.
+func (s *shard[K, V]) newEntry(h uint64, key K, value V, cost int64) *entry[K, V] {
+	e := s.spare
+	if e == nil {
+		e = new(entry[K, V])
+		e.node.Value = e
+		e.timer.Value = e
+	}
+	s.spare = nil
+	e.key, e.value, e.hash, e.cost = key, value, h, cost
+	e.node.Hash = h
+	return e
+}
+
+// recycle keeps e, just evicted, as the shard's spare entry, cleared so
+// that it holds on to none of the caller's memory. Only evict calls it,
+// and every caller of evict has drained the read buffer while holding the
+// write lock, so no access record can name e any more; the one pointer that
+// may survive, a Get's record waiting in recordFull, is checked against
+// the key there.
+func (s *shard[K, V]) recycle(e *entry[K, V]) {
+	var (
+		zk K
+		zv V
+	)
+	e.key, e.value = zk, zv
+	e.deadline, e.cost, e.hnext = 0, 0, nil
+	e.stamp.Store(0)
+	s.spare = e
 }
 
 // expire advances the wheel to now and removes every entry it fires.
