@@ -37,7 +37,9 @@
 //
 // Eviction is LRU by default; Config.Policy selects ARC and Config.Admission
 // adds a TinyLFU admission filter (W-TinyLFU), both per shard behind the
-// policy package's interface and fed by the same read buffer. GetOrLoad
+// policy package's interface and fed by the same read buffer. A shard keeps
+// the entry it evicted last and fills it with the next new key, so a full
+// cache takes new keys without allocating. GetOrLoad
 // loads missing keys once however many goroutines ask, Compute updates one
 // key atomically, and SaveFile/LoadFile persist the cache in a checksummed
 // format that keeps every entry's remaining lifetime.
