@@ -46,9 +46,11 @@ var (
 // ringStart returns a starting position in benchRing for one goroutine.
 func ringStart() uint64 { return benchOffset.Add(ringSize/7 + 13) }
 
-func newBenchCache(b *testing.B, shards int) *Cache[string, int] {
+// newFilled returns a cache made from cfg, closed when b ends, in which
+// every bench key has been set once.
+func newFilled(b *testing.B, cfg Config[string, int]) *Cache[string, int] {
 	b.Helper()
-	c, err := New(Config[string, int]{Shards: shards, MaxEntries: benchKeys})
+	c, err := New(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -57,6 +59,11 @@ func newBenchCache(b *testing.B, shards int) *Cache[string, int] {
 		c.Set(k, i)
 	}
 	return c
+}
+
+func newBenchCache(b *testing.B, shards int) *Cache[string, int] {
+	b.Helper()
+	return newFilled(b, Config[string, int]{Shards: shards, MaxEntries: benchKeys})
 }
 
 func forShards(b *testing.B, fn func(b *testing.B, c *Cache[string, int])) {
@@ -100,14 +107,7 @@ func BenchmarkSet(b *testing.B) {
 func BenchmarkEvictingSet(b *testing.B) {
 	for _, n := range benchShards {
 		b.Run("shards="+strconv.Itoa(n), func(b *testing.B) {
-			c, err := New(Config[string, int]{Shards: n, MaxEntries: benchKeys / 4})
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { _ = c.Close() })
-			for i, k := range benchKeyNames {
-				c.Set(k, i)
-			}
+			c := newFilled(b, Config[string, int]{Shards: n, MaxEntries: benchKeys / 4})
 			b.ReportAllocs()
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {

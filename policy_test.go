@@ -258,14 +258,7 @@ func TestCacheHitRatioSmallTraces(t *testing.T) {
 func BenchmarkGetPolicy(b *testing.B) {
 	for _, conf := range policyConfigs {
 		b.Run(fmt.Sprintf("policy=%v+%v", conf.p, conf.a), func(b *testing.B) {
-			c, err := New(Config[string, int]{MaxEntries: benchKeys, Policy: conf.p, Admission: conf.a})
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { _ = c.Close() })
-			for i, k := range benchKeyNames {
-				c.Set(k, i)
-			}
+			c := newFilled(b, Config[string, int]{MaxEntries: benchKeys, Policy: conf.p, Admission: conf.a})
 			b.ReportAllocs()
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
