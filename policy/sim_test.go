@@ -243,6 +243,50 @@ func TestTraceTable(t *testing.T) {
 	t.Log("\n" + b.String())
 }
 
+// TestShardSplitTable prints, for small capacities of the traces, the hit
+// ratio of each policy when the capacity is split over 1 to 64 instances:
+// the measurement behind the engine's minimum of 128 entries per default
+// shard (minShardEntries in the root package).
+//
+//	SHARDCACHE_TRACE_ALL=1 go test ./policy -run TestShardSplitTable -v
+func TestShardSplitTable(t *testing.T) {
+	if os.Getenv("SHARDCACHE_TRACE_ALL") == "" || !testing.Verbose() {
+		t.Skip("prints a table: run with SHARDCACHE_TRACE_ALL=1 and -v")
+	}
+	rows := []struct {
+		file string
+		c    int
+	}{
+		{"gli.lirs.gz", 1000}, {"gli.lirs.gz", 2000}, {"loop.lirs.gz", 500}, {"loop.lirs.gz", 1000},
+		{"multi2.lirs.gz", 1000}, {"multi2.lirs.gz", 4000}, {"oltp.arc.gz", 1000},
+		{"orm-busy.cache2k.xz", 1000}, {"web12.cache2k.xz", 500}, {"web12.cache2k.xz", 2000},
+	}
+	splits := []int{1, 2, 4, 8, 16, 32, 64}
+	var b strings.Builder
+	b.WriteString("| trace | capacity | policy |")
+	for _, n := range splits {
+		fmt.Fprintf(&b, " %d |", n)
+	}
+	b.WriteString("\n|---|---:|---|" + strings.Repeat("---:|", len(splits)) + "\n")
+	for _, r := range rows {
+		keys := loadTrace(t, r.file)
+		for _, sp := range simPolicies[:3] {
+			res := make([]float64, len(splits))
+			var wg sync.WaitGroup
+			for i, n := range splits {
+				wg.Go(func() { res[i] = replay(keys, r.c, n, sp.new) })
+			}
+			wg.Wait()
+			fmt.Fprintf(&b, "| %s | %d | %s |", strings.Split(r.file, ".")[0], r.c, sp.name)
+			for _, x := range res {
+				fmt.Fprintf(&b, " %.2f |", 100*x)
+			}
+			b.WriteString("\n")
+		}
+	}
+	t.Log("\n" + b.String())
+}
+
 // TestTraceLRUSanity checks the harness against the ARC paper's LRU figure:
 // 32.83% on OLTP at 1000 entries.
 func TestTraceLRUSanity(t *testing.T) {
