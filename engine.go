@@ -109,7 +109,7 @@ func (c *Cache[K, V]) Get(key K) (V, bool) {
 	s := c.shardFor(h)
 	s.mu.spinRLock()
 	e := s.m.lookup(h, key)
-	if e == nil || (e.deadline != 0 && e.deadline <= c.clock.Now()) {
+	if e == nil || e.expired(c.clock.Now()) {
 		s.mu.RUnlock()
 		s.miss()
 		var zero V
@@ -274,14 +274,15 @@ func (c *Cache[K, V]) TTL(key K) (time.Duration, bool) {
 	if e == nil {
 		return 0, false
 	}
-	if e.deadline == 0 {
+	d := e.deadline()
+	if d == 0 {
 		return 0, true
 	}
 	now := c.clock.Now()
-	if e.expired(now) {
+	if d <= now {
 		return 0, false
 	}
-	return time.Duration(e.deadline - now), true
+	return time.Duration(d - now), true
 }
 
 // Len returns the number of entries held. It may count entries whose

@@ -74,12 +74,12 @@ func BenchmarkStripePick(b *testing.B) {
 				mu  sync.RWMutex
 				l   = policy.NewLRU[*entry[int, int]]()
 			)
-			e := &entry[int, int]{hash: 0x9e3779b97f4a7c15}
+			e := hashedEntry(0, 0x9e3779b97f4a7c15)
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					mu.RLock()
-					st := &buf.stripes[(e.hash>>40)&(maxStripes-1)]
+					st := &buf.stripes[(e.node.Hash>>40)&(maxStripes-1)]
 					if mode == "goroutine" {
 						st = buf.pick(maxStripes)
 					}

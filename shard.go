@@ -8,27 +8,37 @@ import (
 	"github.com/shardcache/shardcache/policy"
 )
 
-// entry is one cached key. It is allocated once, when its key is first
-// stored, and is never reused for another key: a record of it left in a read
-// buffer after it was removed is recognised (its node is unlinked) and
-// ignored.
+// entry is one cached key. A shard allocates it when the key is first
+// stored and, when the policy evicts it, may reuse it for the next key it
+// inserts (newEntry, recycle); a record of it left in a read buffer is
+// recognised by its node being unlinked, or by its key (recordFull).
+//
+// Its fields are ordered for Get, which reads the key, the value, the stamp
+// and the deadline (the timer's first field): for 8-byte keys and values
+// they are the first 32 bytes, and an int/int entry is 128 bytes, a size
+// class whose objects start on a cache line, so a hit reads one line of the
+// entry (TestEntrySize). The key hash lives in the policy node only; the
+// table keeps its own copy beside the pointer.
 type entry[K comparable, V any] struct {
-	key      K
-	value    V
-	hash     uint64
-	deadline int64 // clock time at which it expires; 0: never
-	cost     int64
-	hnext    *entry[K, V] // next entry whose key has the same 64-bit hash
+	key   K
+	value V
 	// stamp is the shard's promotion count just after the policy last
 	// promoted e (0: never); see shard.fresh.
 	stamp atomic.Uint64
-	node  policy.Node[*entry[K, V]]
+	// timer holds the deadline: its Deadline is the clock time at which e
+	// expires, 0 for never (the timer is scheduled exactly when it is not 0).
 	timer expiry.Timer[*entry[K, V]]
+	cost  int64
+	node  policy.Node[*entry[K, V]]
 }
+
+// deadline returns the clock time at which e expires, 0 for never.
+func (e *entry[K, V]) deadline() int64 { return e.timer.Deadline() }
 
 // expired reports whether e's deadline has passed at clock time now.
 func (e *entry[K, V]) expired(now int64) bool {
-	return e.deadline != 0 && e.deadline <= now
+	d := e.timer.Deadline()
+	return d != 0 && d <= now
 }
 
 // noDue marks a shard whose wheel holds no timer.
@@ -53,7 +63,7 @@ type shard[K comparable, V any] struct {
 	// under mu.
 	promotions atomic.Uint64
 	fresh      uint64
-	_          [32]byte // 24 + 48 + 4 (+4 alignment) + 8 + 8 + 32 = 128: see TestShardHeaderLayout
+	_          [40]byte // 24 + 40 + 4 (+4 alignment) + 8 + 8 + 40 = 128: see TestShardHeaderLayout
 
 	// pmu guards the policy and the consumption of the read buffer. Writers
 	// take it inside mu (lock/unlock); a reader that finds its ring full
@@ -257,7 +267,6 @@ func (s *shard[K, V]) removeAll(why RemoveReason, rm *removals[K, V]) {
 	s.m.each(func(e *entry[K, V]) bool {
 		s.policy.Remove(&e.node, false)
 		s.cancelTimer(e)
-		e.hnext = nil
 		rm.add(e.key, e.value, why)
 		return true
 	})
@@ -268,9 +277,8 @@ func (s *shard[K, V]) removeAll(why RemoveReason, rm *removals[K, V]) {
 	s.nextDue.Store(noDue)
 }
 
-// setDeadline gives e the deadline d (0: none) and (un)schedules its timer.
+// setDeadline gives e the deadline d (0: none) by (un)scheduling its timer.
 func (s *shard[K, V]) setDeadline(e *entry[K, V], d, now int64) {
-	e.deadline = d
 	if d == 0 {
 		s.cancelTimer(e)
 		return
@@ -339,7 +347,7 @@ func (s *shard[K, V]) newEntry(h uint64, key K, value V, cost int64) *entry[K, V
 		e.timer.Value = e
 	}
 	s.spare = nil
-	e.key, e.value, e.hash, e.cost = key, value, h, cost
+	e.key, e.value, e.cost = key, value, cost
 	e.node.Hash = h
 	return e
 }
@@ -356,7 +364,7 @@ func (s *shard[K, V]) recycle(e *entry[K, V]) {
 		zv V
 	)
 	e.key, e.value = zk, zv
-	e.deadline, e.cost, e.hnext = 0, 0, nil
+	e.cost = 0
 	e.stamp.Store(0)
 	s.spare = e
 }

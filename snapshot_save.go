@@ -409,10 +409,8 @@ func (enc *shardEncoder[K, V]) copy(slots []slot[K, V], now int64, hint int) {
 	}
 	refs := growTo(enc.refs[:0], hint)
 	for _, e := range heads {
-		for ; e != nil; e = e.hnext { // a chain longer than one is a 64-bit hash collision: rare
-			if !e.expired(now) {
-				refs = append(refs, snapRef[K, V]{e.key, e.value, e.deadline})
-			}
+		if d := e.deadline(); d == 0 || d > now {
+			refs = append(refs, snapRef[K, V]{e.key, e.value, d})
 		}
 	}
 	clear(heads)

@@ -11,8 +11,10 @@ import "math/bits"
 // entry pointer, so a lookup usually reads one 16-byte slot and then the
 // entry. BenchmarkTable compares the two.
 //
-// Entries whose keys have the same 64-bit hash share one slot and are
-// chained through entry.hnext. Deletion shifts the following slots back
+// Entries whose keys have the same 64-bit hash (a collision, or many keys
+// that a custom Hasher maps together) take a slot each in the same probe run,
+// so an entry needs no link of its own for them: a lookup compares the key
+// of every slot whose hash matches. Deletion shifts the following slots back
 // instead of leaving tombstones, so lookups never slow down with churn. The
 // table grows (doubles) at 3/4 occupancy and never shrinks.
 //
@@ -21,8 +23,7 @@ import "math/bits"
 type table[K comparable, V any] struct {
 	slots []slot[K, V] // length a power of two
 	shift uint8        // 64 - log2(len(slots))
-	used  int          // occupied slots (distinct hashes)
-	n     int          // entries, chained ones included
+	n     int          // entries, one per occupied slot
 }
 
 type slot[K comparable, V any] struct {
@@ -40,7 +41,7 @@ func (t *table[K, V]) init(hint int) {
 	}
 	t.slots = make([]slot[K, V], size)
 	t.shift = uint8(64 - bits.TrailingZeros(uint(size)))
-	t.used, t.n = 0, 0
+	t.n = 0
 }
 
 // home returns the slot a hash would occupy with no collision: the top bits
@@ -59,66 +60,37 @@ func (t *table[K, V]) lookup(h uint64, key K) *entry[K, V] {
 		if s.e == nil {
 			return nil
 		}
-		if s.h == h {
-			e := s.e
-			for e != nil && e.key != key {
-				e = e.hnext
-			}
-			return e
+		if s.h == h && s.e.key == key {
+			return s.e
 		}
 	}
 }
 
 // insert adds e, whose key is not in the table yet.
 func (t *table[K, V]) insert(e *entry[K, V]) {
-	if (t.used+1)*4 > len(t.slots)*3 {
+	if (t.n+1)*4 > len(t.slots)*3 {
 		t.grow()
 	}
 	t.n++
+	h := e.node.Hash
 	mask := uint64(len(t.slots) - 1)
-	for i := t.home(e.hash); ; i = (i + 1) & mask {
-		s := &t.slots[i]
-		if s.e == nil {
-			*s = slot[K, V]{h: e.hash, e: e}
-			e.hnext = nil
-			t.used++
-			return
-		}
-		if s.h == e.hash {
-			e.hnext = s.e
-			s.e = e
-			return
-		}
+	i := t.home(h)
+	for t.slots[i].e != nil {
+		i = (i + 1) & mask
 	}
+	t.slots[i] = slot[K, V]{h: h, e: e}
 }
 
 // remove takes e, which is in the table, out of it.
 func (t *table[K, V]) remove(e *entry[K, V]) {
 	mask := uint64(len(t.slots) - 1)
-	i := t.home(e.hash)
-	for t.slots[i].h != e.hash || t.slots[i].e == nil {
+	i := t.home(e.node.Hash)
+	for t.slots[i].e != e {
 		i = (i + 1) & mask
 	}
 	t.n--
-	s := &t.slots[i]
-	if s.e != e { // chained behind another key with the same hash
-		for p := s.e; p != nil; p = p.hnext {
-			if p.hnext == e {
-				p.hnext = e.hnext
-				break
-			}
-		}
-		e.hnext = nil
-		return
-	}
-	if e.hnext != nil {
-		s.e = e.hnext
-		e.hnext = nil
-		return
-	}
-	// The slot empties: shift back every following slot of the probe run
-	// whose home is not cyclically in (i, j], so no lookup crosses a hole.
-	t.used--
+	// Shift back every following slot of the probe run whose home is not
+	// cyclically in (i, j], so no lookup crosses a hole.
 	for j := (i + 1) & mask; t.slots[j].e != nil; j = (j + 1) & mask {
 		k := t.home(t.slots[j].h)
 		if (j > i && (k <= i || k > j)) || (j < i && k <= i && k > j) {
@@ -147,15 +119,12 @@ func (t *table[K, V]) grow() {
 	}
 }
 
-// each calls fn for every entry until fn returns false.
+// each calls fn for every entry until fn returns false. fn must not change
+// the table.
 func (t *table[K, V]) each(fn func(*entry[K, V]) bool) {
 	for _, s := range t.slots {
-		for e := s.e; e != nil; {
-			next := e.hnext // fn may unlink e
-			if !fn(e) {
-				return
-			}
-			e = next
+		if s.e != nil && !fn(s.e) {
+			return
 		}
 	}
 }
@@ -163,5 +132,5 @@ func (t *table[K, V]) each(fn func(*entry[K, V]) bool) {
 // reset empties the table, keeping its size.
 func (t *table[K, V]) reset() {
 	clear(t.slots)
-	t.used, t.n = 0, 0
+	t.n = 0
 }

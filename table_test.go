@@ -9,6 +9,13 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// hashedEntry returns an entry for key k whose key hash is h.
+func hashedEntry(k int, h uint64) *entry[int, int] {
+	e := &entry[int, int]{key: k}
+	e.node.Hash = h
+	return e
+}
+
 // TestTableAgainstMap drives random inserts and removes, with hashes drawn
 // from a small range so that probe runs wrap around and keys share hashes,
 // and checks every lookup, the counts and the iteration against a map.
@@ -26,14 +33,14 @@ func TestTableAgainstMap(t *testing.T) {
 					tb.remove(e)
 					delete(model, k)
 				} else if !ok {
-					e := &entry[int, int]{key: k, hash: hashOf(k)}
+					e := hashedEntry(k, hashOf(k))
 					tb.insert(e)
 					model[k] = e
 				}
 				probe := r.IntN(300)
 				require.Same(t, model[probe], tb.lookup(hashOf(probe), probe), "step %d key %d", step, probe)
 				require.Equal(t, len(model), tb.n)
-				require.LessOrEqual(t, tb.used*4, len(tb.slots)*3)
+				require.LessOrEqual(t, tb.n*4, len(tb.slots)*3)
 			}
 			seen := map[int]bool{}
 			tb.each(func(e *entry[int, int]) bool {
@@ -57,7 +64,7 @@ func TestTableInitSizes(t *testing.T) {
 		require.GreaterOrEqual(t, len(tb.slots)*3/4, hint)
 		require.Equal(t, len(tb.slots)&(len(tb.slots)-1), 0, "power of two")
 		for i := range hint {
-			tb.insert(&entry[int, int]{key: i, hash: mix64(uint64(i))})
+			tb.insert(hashedEntry(i, mix64(uint64(i))))
 		}
 		require.Equal(t, hint, tb.n)
 	}
@@ -77,7 +84,7 @@ func BenchmarkTable(b *testing.B) {
 			ts[i].init(benchKeys / shards)
 		}
 		for i, h := range keys {
-			ts[h%shards].insert(&entry[int, int]{key: i, hash: h})
+			ts[h%shards].insert(hashedEntry(i, h))
 		}
 		b.ResetTimer()
 		for i := range b.N {
@@ -94,7 +101,7 @@ func BenchmarkTable(b *testing.B) {
 			ms[i] = make(map[uint64]*entry[int, int], benchKeys/shards)
 		}
 		for i, h := range keys {
-			ms[h%shards][h] = &entry[int, int]{key: i, hash: h}
+			ms[h%shards][h] = hashedEntry(i, h)
 		}
 		b.ResetTimer()
 		for i := range b.N {
@@ -114,4 +121,17 @@ func BenchmarkTable(b *testing.B) {
 func TestShardHeaderLayout(t *testing.T) {
 	var s shard[string, int]
 	require.Equal(t, uintptr(128), unsafe.Offsetof(s.pmu))
+}
+
+// TestEntrySize pins the entry layout that Get relies on: an int/int entry
+// fills the 128-byte size class, whose objects start on a cache line, and
+// the fields a hit reads (key, value, stamp, deadline) lie in its first
+// 64 bytes.
+func TestEntrySize(t *testing.T) {
+	var e entry[int, int]
+	require.Equal(t, uintptr(128), unsafe.Sizeof(e))
+	require.LessOrEqual(t, unsafe.Offsetof(e.timer)+8, uintptr(64), "the deadline (the timer's first field) in the first line")
+	require.LessOrEqual(t, unsafe.Offsetof(e.stamp)+8, uintptr(64))
+	var s entry[string, int]
+	require.LessOrEqual(t, unsafe.Sizeof(s), uintptr(144), "string/int entries fit the 144-byte size class")
 }

@@ -43,8 +43,8 @@ func newHarness(tb testing.TB, tick, start int64, n int) *harness {
 		h.timers[i].Value = i
 	}
 	h.fire = func(t *Timer[int]) {
-		if t.Scheduled() {
-			h.tb.Fatalf("timer %d still scheduled when fired", t.Value)
+		if t.Scheduled() || t.Deadline() != 0 {
+			h.tb.Fatalf("timer %d still scheduled when fired (deadline %d)", t.Value, t.Deadline())
 		}
 		h.fired = append(h.fired, t)
 	}
@@ -83,9 +83,10 @@ func (h *harness) advance(now int64) {
 	got := make([]int, 0, len(h.fired))
 	for k, t := range h.fired {
 		got = append(got, t.Value)
-		if k > 0 && floorDiv(h.fired[k-1].deadline, h.tick) > floorDiv(t.deadline, h.tick) {
+		// A fired timer's own deadline reads 0: take it from the reference.
+		if k > 0 && floorDiv(h.dl[h.fired[k-1].Value], h.tick) > floorDiv(h.dl[t.Value], h.tick) {
 			h.tb.Fatalf("advance(%d): fired out of tick order: %d then %d",
-				now, h.fired[k-1].deadline, t.deadline)
+				now, h.dl[h.fired[k-1].Value], h.dl[t.Value])
 		}
 	}
 	slices.Sort(got)
@@ -132,6 +133,13 @@ func (h *harness) check(kind, i int, v int64) {
 	for i, on := range h.on {
 		if h.timers[i].Scheduled() != on {
 			h.tb.Fatalf("%s: timer %d Scheduled()=%v, want %v", op, i, !on, on)
+		}
+		want := int64(0) // Deadline reads 0 unless scheduled
+		if on {
+			want = h.dl[i]
+		}
+		if got := h.timers[i].Deadline(); got != want {
+			h.tb.Fatalf("%s: timer %d Deadline()=%d, want %d", op, i, got, want)
 		}
 		if on {
 			n++

@@ -50,10 +50,13 @@ const (
 // belongs to at most one Wheel at a time and must not be copied while it is
 // scheduled (the wheel links to its address).
 type Timer[T any] struct {
+	// deadline comes first so that a caller embedding the Timer can keep it
+	// on the same cache line as its own hot fields.
+	deadline int64
+
 	// Value is the caller's payload; the wheel never reads it.
 	Value T
 
-	deadline   int64
 	prev, next *Timer[T]
 	// pos is 0 when not scheduled, else 1 + the index of its list in
 	// Wheel.heads (level*slots + slot, or overdue).
@@ -61,7 +64,10 @@ type Timer[T any] struct {
 }
 
 // Deadline reports the deadline given to the last Schedule of t, in the
-// wheel's nanosecond time base. It is meaningless if t is not scheduled.
+// wheel's nanosecond time base, while t is scheduled, and 0 once it is not
+// (never scheduled, cancelled, or handed to Advance's fire function). A
+// caller that never schedules a deadline of 0 can therefore keep its
+// deadline in the Timer alone and read 0 as "none".
 func (t *Timer[T]) Deadline() int64 { return t.deadline }
 
 // Scheduled reports whether t is in a wheel. It turns false when t is
@@ -284,8 +290,8 @@ func (w *Wheel[T]) place(t *Timer[T], d uint64) {
 	t.pos = uint16(idx + 1)
 }
 
-// unlink removes t from its list, clearing the slot's bit if it empties.
-// It leaves w.n alone. O(1).
+// unlink removes t from its list, clearing the slot's bit if it empties,
+// and unschedules it (its deadline reads 0). It leaves w.n alone. O(1).
 func (w *Wheel[T]) unlink(t *Timer[T]) {
 	idx := int(t.pos) - 1
 	if t.prev != nil {
@@ -299,7 +305,7 @@ func (w *Wheel[T]) unlink(t *Timer[T]) {
 	if w.heads[idx] == nil && idx < overdue {
 		w.occ[idx/slots] &^= 1 << (idx % slots)
 	}
-	t.prev, t.next, t.pos = nil, nil, 0
+	t.prev, t.next, t.pos, t.deadline = nil, nil, 0, 0
 }
 
 // fireOverdue fires every overdue timer, earliest deadline first. These were
