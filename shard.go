@@ -14,11 +14,12 @@ import (
 // recognised by its node being unlinked, or by its key (recordFull).
 //
 // Its fields are ordered for Get, which reads the key, the value, the stamp
-// and the deadline (the timer's first field): for 8-byte keys and values
-// they are the first 32 bytes, and an int/int entry is 128 bytes, a size
-// class whose objects start on a cache line, so a hit reads one line of the
-// entry (TestEntrySize). The key hash lives in the policy node only; the
-// table keeps its own copy beside the pointer.
+// and the deadline (the timer's first field): the first 40 bytes with string
+// keys. int/int and string/int entries fit the 128-byte size class, whose
+// objects start on a cache line, so a hit reads one line of the entry
+// (TestEntrySize). Nothing is stored twice: the key hash lives in the policy
+// node (the table keeps its own copy beside the pointer) and the deadline in
+// the timer.
 type entry[K comparable, V any] struct {
 	key   K
 	value V

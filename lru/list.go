@@ -22,6 +22,10 @@ type Node[T any] struct {
 // Linked reports whether n is currently in a List.
 func (n *Node[T]) Linked() bool { return n.list != nil }
 
+// In reports whether n is currently in l. A caller that keeps nodes in
+// several lists can ask where a node is without a field of its own.
+func (n *Node[T]) In(l *List[T]) bool { return n.list == l }
+
 // Prev returns the node after which n was last used more recently (towards
 // the front), or nil if n is the front or is unlinked.
 func (n *Node[T]) Prev() *Node[T] {

@@ -48,6 +48,20 @@ func TestList(t *testing.T) {
 		l.MoveToFront(n) // not in l: no-op
 		assert.Zero(t, l.Len())
 	})
+	t.Run("In tells which list holds a node", func(t *testing.T) {
+		var a, b List[int]
+		n := &Node[int]{}
+		assert.False(t, n.In(&a))
+		a.PushFront(n)
+		assert.True(t, n.In(&a))
+		assert.False(t, n.In(&b))
+		a.Remove(n)
+		b.PushFront(n)
+		assert.False(t, n.In(&a))
+		assert.True(t, n.In(&b))
+		b.Remove(n)
+		assert.False(t, n.In(&b))
+	})
 	t.Run("push front and back", func(t *testing.T) {
 		var l List[int]
 		ns := nodes(4)

@@ -1,11 +1,5 @@
 package policy
 
-// Where an ARC node is (Node.where).
-const (
-	inT1 = 1 // seen once recently
-	inT2 = 2 // seen at least twice recently
-)
-
 // ARC is the Adaptive Replacement Cache of Megiddo and Modha ("ARC: A
 // Self-Tuning, Low Overhead Replacement Cache", FAST 2003) for one shard of
 // capacity c entries. Resident entries are in T1 (seen once) or T2 (seen
@@ -135,12 +129,10 @@ func (p *ARC[T]) Insert(n *Node[T]) {
 		p.fromB2 = true
 	default:
 		p.filtered = p.filter != nil
-		n.where = inT1
 		p.t1.pushFront(n)
 		return
 	}
 	p.g.forget(n.Hash)
-	n.where = inT2
 	p.t2.pushFront(n)
 }
 
@@ -152,12 +144,11 @@ func (p *ARC[T]) Touch(n *Node[T]) {
 		p.filter.increment(n.Hash)
 	}
 	p.incoming, p.filtered = nil, false
-	switch n.where {
-	case inT1:
+	switch {
+	case p.t1.holds(n):
 		p.t1.remove(n)
-		n.where = inT2
 		p.t2.pushFront(n)
-	case inT2:
+	case p.t2.holds(n):
 		p.t2.moveToFront(n)
 	}
 }
@@ -166,17 +157,16 @@ func (p *ARC[T]) Touch(n *Node[T]) {
 // unless the admission filter rejected it.
 func (p *ARC[T]) Remove(n *Node[T], evicted bool) {
 	var l uint8
-	switch n.where {
-	case inT1:
+	switch {
+	case p.t1.holds(n):
 		p.t1.remove(n)
 		l = b1
-	case inT2:
+	case p.t2.holds(n):
 		p.t2.remove(n)
 		l = b2
 	default:
 		return
 	}
-	n.where = 0
 	if n == p.incoming {
 		p.incoming, p.filtered = nil, false
 	}
@@ -202,7 +192,7 @@ func (p *ARC[T]) Victim() (T, bool) {
 	x := p.incoming
 	t1, t2 := p.t1.Len(), p.t2.Len()
 	if x != nil {
-		if x.where == inT1 {
+		if p.t1.holds(x) {
 			t1--
 		} else {
 			t2--

@@ -26,12 +26,11 @@ type Node[T any] struct {
 	// Hash is the entry's key hash, set by the cache before Insert.
 	Hash uint64
 
-	// link is the node's place in whichever list the policy keeps it in;
-	// its Value points back at this Node, so that a policy walking a list
-	// gets the Node (and its Hash), not just the entry.
+	// link is the node's place in whichever list the policy keeps it in
+	// (list.holds tells which); its Value points back at this Node, so
+	// that a policy walking a list gets the Node (and its Hash), not just
+	// the entry.
 	link lru.Node[*Node[T]]
-	// where is the policy's own note of which of its lists holds the node.
-	where uint8
 }
 
 // Linked reports whether a policy holds n.
@@ -40,6 +39,9 @@ func (n *Node[T]) Linked() bool { return n.link.Linked() }
 // list is an intrusive recency list of Nodes: lru.List with the back
 // pointer set on the way in.
 type list[T any] struct{ lru.List[*Node[T]] }
+
+// holds reports whether n is in l.
+func (l *list[T]) holds(n *Node[T]) bool { return n.link.In(&l.List) }
 
 // pushFront links n at the front of l.
 func (l *list[T]) pushFront(n *Node[T]) {

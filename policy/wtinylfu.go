@@ -2,13 +2,6 @@ package policy
 
 import "math"
 
-// Where a W-TinyLFU node is (Node.where).
-const (
-	inWindow    = 1
-	inProbation = 2
-	inProtected = 3
-)
-
 // Hill-climbing parameters (Einziger, Eytan, Friedman, Manes, "Adaptive
 // Software Cache Management", Middleware 2018: the simple climber).
 const (
@@ -121,13 +114,11 @@ func (p *WTinyLFU[T]) WindowMax() (window, capacity int) { return p.windowMax, p
 // candidate for the eviction that may follow.
 func (p *WTinyLFU[T]) Insert(n *Node[T]) {
 	p.sketch.increment(n.Hash)
-	n.where = inWindow
 	p.window.pushFront(n)
 	p.candidate = nil
 	if p.c > 0 && p.window.Len() > p.windowMax {
 		y := p.window.back()
 		p.window.remove(y)
-		y.where = inProbation
 		p.probation.pushFront(y)
 		p.candidate = y
 	}
@@ -140,15 +131,14 @@ func (p *WTinyLFU[T]) Touch(n *Node[T]) {
 	// Touch runs for every buffered Get under the shard's write lock: it
 	// must stay O(1) and never allocate.
 	p.sketch.increment(n.Hash)
-	switch n.where {
-	case inWindow:
+	switch {
+	case p.window.holds(n):
 		p.window.moveToFront(n)
-	case inProbation:
+	case p.probation.holds(n):
 		p.probation.remove(n)
-		n.where = inProtected
 		p.protected.pushFront(n)
 		p.demote()
-	case inProtected:
+	case p.protected.holds(n):
 		p.protected.moveToFront(n)
 	}
 	p.count(true)
@@ -156,17 +146,16 @@ func (p *WTinyLFU[T]) Touch(n *Node[T]) {
 
 // Remove forgets n.
 func (p *WTinyLFU[T]) Remove(n *Node[T], _ bool) {
-	switch n.where {
-	case inWindow:
+	switch {
+	case p.window.holds(n):
 		p.window.remove(n)
-	case inProbation:
+	case p.probation.holds(n):
 		p.probation.remove(n)
-	case inProtected:
+	case p.protected.holds(n):
 		p.protected.remove(n)
 	default:
 		return
 	}
-	n.where = 0
 	if n == p.candidate {
 		p.candidate = nil
 	}
@@ -206,7 +195,6 @@ func (p *WTinyLFU[T]) demote() {
 	for p.protected.Len() > p.protectedMax {
 		d := p.protected.back()
 		p.protected.remove(d)
-		d.where = inProbation
 		p.probation.pushFront(d)
 	}
 }
@@ -249,7 +237,6 @@ func (p *WTinyLFU[T]) resizeWindow() {
 	for p.window.Len() > p.windowMax {
 		y := p.window.back()
 		p.window.remove(y)
-		y.where = inProbation
 		p.probation.pushFront(y)
 	}
 	p.demote()
