@@ -43,7 +43,7 @@ func runDifferential(t *testing.T, data []byte) {
 	data = data[1:]
 	cfg := Config[int, int]{Shards: 1, MaxEntries: 1 + int(conf&7)}
 	if conf&0x08 != 0 {
-		cfg.Hasher = func(k int) uint64 { return uint64(k & 3) } // collision chains
+		cfg.Hasher = func(k int) uint64 { return uint64(k & 3) } // colliding hashes share probe runs
 	}
 	if conf&0x10 != 0 {
 		cfg.MaxCost = 1 + int64(conf>>5)                          // 1..8
