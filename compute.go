@@ -69,7 +69,7 @@ func (c *Cache[K, V]) Compute(key K, fn func(old V, found bool) (V, ComputeOp)) 
 	case ComputeSet:
 		d := int64(0)
 		if e != nil {
-			d = e.deadline()
+			d = e.deadline
 		} else if c.defaultTTL > 0 {
 			now, d = c.deadlineAfter(c.defaultTTL)
 			scheduled = true

@@ -274,7 +274,7 @@ func (c *Cache[K, V]) TTL(key K) (time.Duration, bool) {
 	if e == nil {
 		return 0, false
 	}
-	d := e.deadline()
+	d := e.deadline
 	if d == 0 {
 		return 0, true
 	}

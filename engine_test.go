@@ -1737,6 +1737,25 @@ func TestAllocs(t *testing.T) {
 		next := 0
 		assert.Zero(t, testing.AllocsPerRun(10*runs, func() { next++; c.Set(next, next) }))
 	})
+	t.Run("Set new key with ttl that evicts", func(t *testing.T) {
+		// The evicted entry and its timer are both reused.
+		c := newManual(t, Config[int, int]{Shards: 1, MaxEntries: 100})
+		next := 0
+		assert.Zero(t, testing.AllocsPerRun(10*runs, func() { next++; c.SetWithTTL(next, next, time.Hour) }))
+	})
+	t.Run("Set new key with ttl as others expire", func(t *testing.T) {
+		// Only the entry allocates: the timer of the key that just expired
+		// is reused.
+		c := newManual(t, Config[int, int]{Shards: 1, MaxEntries: 1 << 16})
+		next := 0
+		allocs := testing.AllocsPerRun(runs, func() {
+			next++
+			c.SetWithTTL(next, next, time.Millisecond)
+			c.advance(2 * time.Millisecond)
+		})
+		assert.LessOrEqual(t, allocs, 1.0)
+		assert.Zero(t, c.Len(), "every key expired")
+	})
 }
 
 // TestRecycledEntries: an evicted entry is reused for a later key. What was

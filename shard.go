@@ -14,32 +14,29 @@ import (
 // recognised by its node being unlinked, or by its key (recordFull).
 //
 // Its fields are ordered for Get, which reads the key, the value, the stamp
-// and the deadline (the timer's first field): the first 40 bytes with string
-// keys. int/int and string/int entries fit the 128-byte size class, whose
-// objects start on a cache line, so a hit reads one line of the entry
-// (TestEntrySize). Nothing is stored twice: the key hash lives in the policy
-// node (the table keeps its own copy beside the pointer) and the deadline in
-// the timer.
+// and the deadline: the first 40 bytes with string keys. An int/int entry
+// is 96 bytes and a string/int one 104 (the 112-byte size class); the
+// timer that schedules a deadline is a separate object, attached only to
+// entries that have one (TestEntrySize).
 type entry[K comparable, V any] struct {
 	key   K
 	value V
 	// stamp is the shard's promotion count just after the policy last
 	// promoted e (0: never); see shard.fresh.
 	stamp atomic.Uint64
-	// timer holds the deadline: its Deadline is the clock time at which e
-	// expires, 0 for never (the timer is scheduled exactly when it is not 0).
-	timer expiry.Timer[*entry[K, V]]
-	cost  int64
+	// deadline is the clock time at which e expires; 0: never.
+	deadline int64
+	cost     int64
+	// timer schedules the deadline in the shard's wheel: nil while e has
+	// never had a deadline, and given back to the shard when e leaves
+	// (shard.releaseTimer).
+	timer *expiry.Timer[*entry[K, V]]
 	node  policy.Node[*entry[K, V]]
 }
 
-// deadline returns the clock time at which e expires, 0 for never.
-func (e *entry[K, V]) deadline() int64 { return e.timer.Deadline() }
-
 // expired reports whether e's deadline has passed at clock time now.
 func (e *entry[K, V]) expired(now int64) bool {
-	d := e.timer.Deadline()
-	return d != 0 && d <= now
+	return e.deadline != 0 && e.deadline <= now
 }
 
 // noDue marks a shard whose wheel holds no timer.
@@ -82,8 +79,9 @@ type shard[K comparable, V any] struct {
 	rejected    uint64
 	evictions   uint64
 	expirations uint64
-	nextDue     atomic.Int64 // earliest time the wheel has work, noDue if empty; read by the janitor unlocked
-	spare       *entry[K, V] // the last evicted entry, cleared, for the next insert (newEntry)
+	nextDue     atomic.Int64                  // earliest time the wheel has work, noDue if empty; read by the janitor unlocked
+	spare       *entry[K, V]                  // the last evicted entry, cleared, for the next insert (newEntry)
+	timers      []*expiry.Timer[*entry[K, V]] // timers of entries that left, for the next deadlines (newTimer)
 
 	buf readBuffer[K, V]
 }
@@ -249,7 +247,7 @@ func (s *shard[K, V]) insert(e *entry[K, V]) {
 func (s *shard[K, V]) remove(e *entry[K, V], why RemoveReason, rm *removals[K, V]) {
 	s.m.remove(e)
 	s.policy.Remove(&e.node, why == ReasonEvicted)
-	s.cancelTimer(e)
+	s.releaseTimer(e)
 	s.len--
 	s.fresh = freshFor(s.len)
 	s.cost -= e.cost
@@ -267,7 +265,7 @@ func (s *shard[K, V]) removeAll(why RemoveReason, rm *removals[K, V]) {
 	s.drainReads()
 	s.m.each(func(e *entry[K, V]) bool {
 		s.policy.Remove(&e.node, false)
-		s.cancelTimer(e)
+		s.releaseTimer(e)
 		rm.add(e.key, e.value, why)
 		return true
 	})
@@ -278,8 +276,9 @@ func (s *shard[K, V]) removeAll(why RemoveReason, rm *removals[K, V]) {
 	s.nextDue.Store(noDue)
 }
 
-// setDeadline gives e the deadline d (0: none) by (un)scheduling its timer.
+// setDeadline gives e the deadline d (0: none) and (un)schedules its timer.
 func (s *shard[K, V]) setDeadline(e *entry[K, V], d, now int64) {
+	e.deadline = d
 	if d == 0 {
 		s.cancelTimer(e)
 		return
@@ -287,7 +286,10 @@ func (s *shard[K, V]) setDeadline(e *entry[K, V], d, now int64) {
 	if s.wheel == nil {
 		s.wheel = expiry.New[*entry[K, V]](clockTick, now)
 	}
-	s.wheel.Schedule(&e.timer, d)
+	if e.timer == nil {
+		e.timer = s.newTimer(e)
+	}
+	s.wheel.Schedule(e.timer, d)
 	// The wheel fires a timer once the tick holding its deadline has passed.
 	due := d - d%int64(clockTick) + int64(clockTick)
 	if due < 0 { // overflow for deadlines near the end of time
@@ -302,13 +304,48 @@ func (s *shard[K, V]) setDeadline(e *entry[K, V], d, now int64) {
 // the shard tells the janitor it has nothing due, so that the janitor can
 // go idle instead of waking every tick until the cancelled deadline.
 func (s *shard[K, V]) cancelTimer(e *entry[K, V]) {
-	if !e.timer.Scheduled() {
+	if e.timer == nil || !e.timer.Scheduled() {
 		return
 	}
-	s.wheel.Cancel(&e.timer)
+	s.wheel.Cancel(e.timer)
 	if s.wheel.Len() == 0 {
 		s.nextDue.Store(noDue)
 	}
+}
+
+// maxSpareTimers bounds how many timers of departed entries a shard keeps.
+// Entries that expire or are deleted leave their timers here, and the next
+// entries to get a deadline take them, so a cache whose keys come and go
+// with a TTL allocates one object per new key, not two.
+const maxSpareTimers = 32
+
+// newTimer returns an unscheduled timer for e: a spare one, else a new one.
+func (s *shard[K, V]) newTimer(e *entry[K, V]) *expiry.Timer[*entry[K, V]] {
+	var t *expiry.Timer[*entry[K, V]]
+	if n := len(s.timers); n > 0 {
+		t = s.timers[n-1]
+		s.timers[n-1] = nil
+		s.timers = s.timers[:n-1]
+	} else {
+		t = new(expiry.Timer[*entry[K, V]])
+	}
+	t.Value = e
+	return t
+}
+
+// releaseTimer unschedules e's timer, if it has one, and takes it from e
+// for a later entry. e is leaving the shard: nothing reads its timer again
+// (Get and the snapshot read e.deadline).
+func (s *shard[K, V]) releaseTimer(e *entry[K, V]) {
+	if e.timer == nil {
+		return
+	}
+	s.cancelTimer(e)
+	if len(s.timers) < maxSpareTimers {
+		e.timer.Value = nil
+		s.timers = append(s.timers, e.timer)
+	}
+	e.timer = nil
 }
 
 // fits reports whether an entry of the given cost may be stored at all.
@@ -345,7 +382,6 @@ func (s *shard[K, V]) newEntry(h uint64, key K, value V, cost int64) *entry[K, V
 	if e == nil {
 		e = new(entry[K, V])
 		e.node.Value = e
-		e.timer.Value = e
 	}
 	s.spare = nil
 	e.key, e.value, e.cost = key, value, cost
@@ -365,7 +401,7 @@ func (s *shard[K, V]) recycle(e *entry[K, V]) {
 		zv V
 	)
 	e.key, e.value = zk, zv
-	e.cost = 0
+	e.deadline, e.cost = 0, 0
 	e.stamp.Store(0)
 	s.spare = e
 }

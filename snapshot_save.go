@@ -409,7 +409,7 @@ func (enc *shardEncoder[K, V]) copy(slots []slot[K, V], now int64, hint int) {
 	}
 	refs := growTo(enc.refs[:0], hint)
 	for _, e := range heads {
-		if d := e.deadline(); d == 0 || d > now {
+		if d := e.deadline; d == 0 || d > now {
 			refs = append(refs, snapRef[K, V]{e.key, e.value, d})
 		}
 	}
