@@ -1,6 +1,6 @@
 # Everyday targets. Anything longer than a line or two lives in scripts/ or
 # bench/scripts/, with a comment on top saying what it does.
-.PHONY: run test bench bench-peers bench-shards hitratio plots
+.PHONY: run test bench bench-peers bench-shards bench-memory hitratio plots
 
 # The main job: today a demo of the engine under concurrent load.
 run:
@@ -22,6 +22,10 @@ bench-peers:
 # The engine's benchmarks at shard counts 1..256, -count 10, pivoted by benchstat.
 bench-shards:
 	./bench/scripts/bench-shards.sh
+
+# Heap per entry of a full cache, every cache side by side (deterministic: one pass).
+bench-memory:
+	cd bench && go test -run '^$$' -bench Memory -benchtime 3x .
 
 # Hit ratios of every cache on synthetic sequences and the traces in ../shared/traces.
 hitratio:
