@@ -2,4 +2,4 @@
 # Draws docs/img/*.png from bench/results/{peers.txt,hitratio.csv,shards.txt} (whichever exist) with cmd/plots.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-go run ./cmd/plots -peers results/peers.txt -hitratio results/hitratio.csv -shards results/shards.txt -out ../docs/img
+go run ./cmd/plots -peers results/peers.txt -hitratio results/hitratio.csv -shards results/shards.txt -memory results/memory.txt -out ../docs/img

@@ -12,11 +12,12 @@ import (
 
 // point is the median of every run of one benchmark configuration.
 type point struct {
-	base   string            // "Throughput" (benchfmt drops the Benchmark prefix)
-	keys   map[string]string // sub-benchmark key=value parts
-	procs  int               // GOMAXPROCS (1 when the name has no -N suffix)
-	nsOp   float64           // median ns/op
-	allocs float64           // median allocs/op (NaN-free: 0 when absent)
+	base   string             // "Throughput" (benchfmt drops the Benchmark prefix)
+	keys   map[string]string  // sub-benchmark key=value parts
+	procs  int                // GOMAXPROCS (1 when the name has no -N suffix)
+	nsOp   float64            // median ns/op
+	allocs float64            // median allocs/op (NaN-free: 0 when absent)
+	units  map[string]float64 // median of every unit reported, custom metrics included
 	runs   int
 }
 
@@ -31,6 +32,7 @@ func readBench(path string) ([]point, error) {
 	type acc struct {
 		p      point
 		ns, al []float64
+		units  map[string][]float64
 	}
 	var order []string
 	byName := map[string]*acc{}
@@ -51,13 +53,16 @@ func readBench(path string) ([]point, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", path, err)
 			}
-			a = &acc{p: p}
+			a = &acc{p: p, units: map[string][]float64{}}
 			byName[full] = a
 			order = append(order, full)
 		}
 		a.ns = append(a.ns, ns*1e9)
 		if al, ok := res.Value("allocs/op"); ok {
 			a.al = append(a.al, al)
+		}
+		for _, v := range res.Values {
+			a.units[v.Unit] = append(a.units[v.Unit], v.Value)
 		}
 	}
 	if err := r.Err(); err != nil {
@@ -67,6 +72,10 @@ func readBench(path string) ([]point, error) {
 	for _, n := range order {
 		a := byName[n]
 		a.p.nsOp, a.p.allocs, a.p.runs = median(a.ns), median(a.al), len(a.ns)
+		a.p.units = make(map[string]float64, len(a.units))
+		for u, vs := range a.units {
+			a.p.units[u] = median(vs)
+		}
 		out = append(out, a.p)
 	}
 	return out, nil

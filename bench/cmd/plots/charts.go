@@ -47,34 +47,17 @@ func throughputCharts(points []point, outDir string) ([]string, error) {
 		p.Title.Text = fmt.Sprintf("Throughput: keys=%s zipf=%s GOMAXPROCS=%d par=%s (higher is better)", f.keys, f.zipf, f.procs, f.par)
 		p.Y.Label.Text = "M ops/s"
 		p.X.Label.Text = "read % (mix)"
-		// Each mix gets an equal slot of the ~560pt axis; its bars fill 80%.
-		w := vg.Points(min(24, 450/float64(len(mixes)*max(len(caches), 1))))
-		top := 0.0
-		for i, c := range caches {
-			vals := make(plotter.Values, len(mixes))
-			for j, m := range mixes {
-				for _, q := range ps {
-					if q.keys["cache"] == c && q.keys["mix"] == m && q.nsOp > 0 {
-						vals[j] = 1e3 / q.nsOp
-						top = max(top, vals[j])
-					}
+		err := groupedBars(p, mixes, caches, func(c, m string) float64 {
+			for _, q := range ps {
+				if q.keys["cache"] == c && q.keys["mix"] == m && q.nsOp > 0 {
+					return 1e3 / q.nsOp
 				}
 			}
-			bars, err := plotter.NewBarChart(vals, w)
-			if err != nil {
-				return nil, err
-			}
-			bars.Color = cacheColor(c)
-			bars.LineStyle.Width = 0
-			bars.Offset = w * vg.Length(float64(i)-float64(len(caches)-1)/2)
-			p.Add(bars)
-			p.Legend.Add(c, bars)
+			return 0
+		})
+		if err != nil {
+			return nil, err
 		}
-		p.Legend.Top = true
-		p.Y.Min, p.Y.Max = 0, top*1.5 // headroom for the legend
-		p.NominalX(mixes...)
-		p.X.Min, p.X.Max = -0.5, float64(len(mixes))-0.5
-		p.Add(hgrid())
 		name := fmt.Sprintf("throughput_%s_zipf%s_cpu%d_par%s.png", f.keys, f.zipf, f.procs, f.par)
 		if err := p.Save(22*vg.Centimeter, 12*vg.Centimeter, filepath.Join(outDir, name)); err != nil {
 			return nil, err
@@ -82,6 +65,73 @@ func throughputCharts(points []point, outDir string) ([]string, error) {
 		files = append(files, name)
 	}
 	return files, nil
+}
+
+// memoryChart draws BenchmarkMemory's B/entry: a group of bars per key
+// type, a bar per cache.
+func memoryChart(points []point, outDir string) ([]string, error) {
+	var ps []point
+	for _, p := range points {
+		if _, ok := p.units["B/entry"]; ok && p.base == "Memory" {
+			ps = append(ps, p)
+		}
+	}
+	if len(ps) == 0 {
+		return nil, nil
+	}
+	p := plot.New()
+	p.Title.Text = "Heap per entry of a full cache of 65,536 entries (lower is better)"
+	p.Y.Label.Text = "bytes per entry"
+	p.X.Label.Text = "key type"
+	keys := uniq(ps, func(q point) string { return q.keys["keys"] })
+	caches := uniq(ps, func(q point) string { return q.keys["cache"] })
+	err := groupedBars(p, keys, caches, func(c, k string) float64 {
+		for _, q := range ps {
+			if q.keys["cache"] == c && q.keys["keys"] == k {
+				return q.units["B/entry"]
+			}
+		}
+		return 0
+	})
+	if err != nil {
+		return nil, err
+	}
+	const name = "memory.png"
+	if err := p.Save(22*vg.Centimeter, 12*vg.Centimeter, filepath.Join(outDir, name)); err != nil {
+		return nil, err
+	}
+	return []string{name}, nil
+}
+
+// groupedBars adds to p a group of bars per group, a bar per cache in its
+// colour, of height value(cache, group) (0: no bar), with a legend on top
+// and headroom for it.
+func groupedBars(p *plot.Plot, groups, caches []string, value func(cache, group string) float64) error {
+	// Each group gets an equal slot of the ~560pt axis; its bars fill 80%.
+	w := vg.Points(min(24, 450/float64(len(groups)*max(len(caches), 1))))
+	top := 0.0
+	for i, c := range caches {
+		vals := make(plotter.Values, len(groups))
+		for j, g := range groups {
+			vals[j] = value(c, g)
+			top = max(top, vals[j])
+		}
+		bars, err := plotter.NewBarChart(vals, w)
+		if err != nil {
+			return err
+		}
+		bars.Color = cacheColor(c)
+		bars.LineStyle.Width = 0
+		bars.Offset = w * vg.Length(float64(i)-float64(len(caches)-1)/2)
+		p.Add(bars)
+		p.Legend.Add(c, bars)
+	}
+	p.Legend.Top = true
+	p.Y.Min, p.Y.Max = 0, top*1.5 // headroom for the legend
+	p.NominalX(groups...)
+	p.X.Min, p.X.Max = -0.5, float64(len(groups))-0.5
+	p.Add(hgrid())
+	return nil
 }
 
 // hitRatioCharts draws hit ratio against capacity (log scale), one line per
@@ -231,6 +281,8 @@ var palette = map[string]color.RGBA{
 	"go-cache":     {0x94, 0x67, 0xbd, 0xff},
 	"lru":          {0x8c, 0x56, 0x4b, 0xff},
 	"arc":          {0xe3, 0x77, 0xc2, 0xff},
+	"sc-arc":       {0xf7, 0xb6, 0xd2, 0xff},
+	"sc-tinylfu":   {0xc4, 0x9c, 0x94, 0xff},
 	"map":          {0x17, 0xbe, 0xcf, 0xff},
 	"ceiling":      {0x7f, 0x7f, 0x7f, 0xff},
 }

@@ -5,7 +5,9 @@
 //   - hitratio_*.png from cmd/hitratio's CSV (-hitratio): hit ratio against
 //     capacity, one chart per sequence;
 //   - shards.png from the root package's benchmarks (-shards): ns/op
-//     against shard count, one line per benchmark.
+//     against shard count, one line per benchmark;
+//   - memory.png from BenchmarkMemory output (-memory): heap bytes per
+//     entry of every cache, by key type.
 //
 // Benchmark files may hold many -count runs; each point is their median.
 // A missing input file is reported and skipped.
@@ -23,15 +25,16 @@ func main() {
 	peers := flag.String("peers", "results/peers.txt", "BenchmarkThroughput output")
 	hitratio := flag.String("hitratio", "results/hitratio.csv", "cmd/hitratio -csv output")
 	shards := flag.String("shards", "results/shards.txt", "root package benchmark output with shards=N")
+	memory := flag.String("memory", "results/memory.txt", "BenchmarkMemory output")
 	out := flag.String("out", "../docs/img", "directory for the PNG files")
 	flag.Parse()
-	if err := run(*peers, *hitratio, *shards, *out); err != nil {
+	if err := run(*peers, *hitratio, *shards, *memory, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "plots:", err)
 		os.Exit(1)
 	}
 }
 
-func run(peers, hitratio, shards, out string) error {
+func run(peers, hitratio, shards, memory, out string) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
@@ -66,6 +69,15 @@ func run(peers, hitratio, shards, out string) error {
 			return nil, err
 		}
 		return shardCharts(ps, out)
+	}); err != nil {
+		return err
+	}
+	if err := step("memory", memory, func() ([]string, error) {
+		ps, err := readBench(memory)
+		if err != nil {
+			return nil, err
+		}
+		return memoryChart(ps, out)
 	}); err != nil {
 		return err
 	}

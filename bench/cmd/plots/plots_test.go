@@ -18,6 +18,8 @@ BenchmarkThroughput/cache=a/keys=string/zipf=1.1/mix=90/par=1x-2    100  60 ns/o
 BenchmarkGet/shards=1    100  90 ns/op
 BenchmarkGet/shards=16   100  30 ns/op
 BenchmarkGet/shards=4-2  100  50 ns/op
+BenchmarkMemory/cache=a/keys=string-2  3  100 ns/op  150.5 B/entry  64000 entries
+BenchmarkMemory/cache=b/keys=string-2  3  100 ns/op  90.0 B/entry  65536 entries
 `
 
 func TestReadBench(t *testing.T) {
@@ -29,8 +31,8 @@ func TestReadBench(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ps) != 7 {
-		t.Fatalf("%d points, want 7", len(ps))
+	if len(ps) != 9 {
+		t.Fatalf("%d points, want 9", len(ps))
 	}
 	p := ps[0]
 	if p.base != "Throughput" || p.keys["cache"] != "a" || p.keys["mix"] != "100" || p.procs != 2 || p.runs != 3 {
@@ -45,6 +47,9 @@ func TestReadBench(t *testing.T) {
 	if ps[4].procs != 1 || ps[4].keys["shards"] != "1" {
 		t.Errorf("point without -N suffix = %+v", ps[4])
 	}
+	if m := ps[7]; m.base != "Memory" || m.units["B/entry"] != 150.5 || m.units["entries"] != 64000 {
+		t.Errorf("custom metrics = %+v", m)
+	}
 }
 
 func TestRunWritesCharts(t *testing.T) {
@@ -55,7 +60,7 @@ func TestRunWritesCharts(t *testing.T) {
 	os.WriteFile(csv, []byte("sequence,capacity,cache,requests,hits,hit_ratio\n"+
 		"s,10,lru,100,10,0.100000\ns,100,lru,100,50,0.500000\ns,10,ceiling,100,90,0.900000\ns,100,ceiling,100,90,0.900000\n"), 0o644)
 	out := filepath.Join(dir, "img")
-	if err := run(bench, csv, bench, out); err != nil {
+	if err := run(bench, csv, bench, bench, out); err != nil {
 		t.Fatal(err)
 	}
 	entries, err := os.ReadDir(out)
@@ -66,11 +71,11 @@ func TestRunWritesCharts(t *testing.T) {
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	want := []string{"hitratio_s.png", "shards.png", "throughput_string_zipf1.1_cpu2_par1x.png"}
+	want := []string{"hitratio_s.png", "memory.png", "shards.png", "throughput_string_zipf1.1_cpu2_par1x.png"}
 	if !slices.Equal(names, want) {
 		t.Errorf("wrote %v, want %v", names, want)
 	}
-	if err := run(filepath.Join(dir, "missing.txt"), filepath.Join(dir, "missing.csv"), bench, out); err != nil {
+	if err := run(filepath.Join(dir, "missing.txt"), filepath.Join(dir, "missing.csv"), bench, filepath.Join(dir, "missing.txt"), out); err != nil {
 		t.Errorf("missing inputs should be skipped: %v", err)
 	}
 }
