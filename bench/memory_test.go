@@ -73,3 +73,33 @@ func liveHeap() int64 {
 	runtime.ReadMemStats(&m)
 	return int64(m.HeapAlloc)
 }
+
+// TestLiveHeapSeesACache checks the measurement BenchmarkMemory relies on:
+// a small shardcache filled with 4096 keys adds to the live heap an amount
+// per entry between its entry's size and a few times that, and nothing once
+// it is closed and dropped.
+func TestLiveHeapSeesACache(t *testing.T) {
+	const n = 4096
+	f := adapter.All[uint64, uint64]()[0]
+	if f.Name != "shardcache" {
+		t.Fatalf("first adapter is %s, want shardcache", f.Name)
+	}
+	before := liveHeap()
+	c, err := f.New(adapter.Config{Capacity: n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range uint64(n) {
+		c.Set(i, i)
+	}
+	perEntry := float64(liveHeap()-before) / n
+	runtime.KeepAlive(c)
+	if perEntry < 96 || perEntry > 1024 {
+		t.Errorf("%s: %.1f live bytes per entry, want 96..1024", f.Name, perEntry)
+	}
+	c.Close()
+	c = nil
+	if after := liveHeap() - before; after > 64<<10 {
+		t.Errorf("%d bytes still live after Close", after)
+	}
+}
