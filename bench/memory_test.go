@@ -20,19 +20,9 @@ import (
 //
 //	go test -run '^$' -bench Memory -benchtime 3x
 func BenchmarkMemory(b *testing.B) {
-	for _, f := range adapter.All[string, uint64]() {
-		if strings.HasSuffix(f.Name, "-1") { // one shard: simulator variants
-			continue
-		}
-		b.Run("cache="+f.Name, func(b *testing.B) {
-			b.Run("keys=string", func(b *testing.B) { memoryKeys(b, f) })
-			fi, err := adapter.Lookup[uint64, uint64](f.Name)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Run("keys=int", func(b *testing.B) { memoryKeys(b, fi) })
-		})
-	}
+	// The one-shard variants are for the simulator; the policies stay.
+	forEachCache(b, func(f adapter.Factory[string, uint64]) bool { return !strings.HasSuffix(f.Name, "-1") },
+		memoryKeys[string], memoryKeys[uint64])
 }
 
 func memoryKeys[K adapter.Key](b *testing.B, f adapter.Factory[K, uint64]) {

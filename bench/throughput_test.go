@@ -97,17 +97,25 @@ func readPattern(mix int) [100]bool {
 //
 //	go test -run '^$' -bench Throughput -cpu 1,2 -count 6 | benchstat -col /cache -
 func BenchmarkThroughput(b *testing.B) {
+	forEachCache(b, func(f adapter.Factory[string, uint64]) bool { return !f.SimOnly },
+		throughputKeys[string], throughputKeys[uint64])
+}
+
+// forEachCache runs, for every cache that keep accepts, the sub-benchmarks
+// cache=NAME/keys=string (str) and cache=NAME/keys=int (ints).
+func forEachCache(b *testing.B, keep func(adapter.Factory[string, uint64]) bool,
+	str func(*testing.B, adapter.Factory[string, uint64]), ints func(*testing.B, adapter.Factory[uint64, uint64])) {
 	for _, f := range adapter.All[string, uint64]() {
-		if f.SimOnly {
+		if !keep(f) {
 			continue
 		}
 		b.Run("cache="+f.Name, func(b *testing.B) {
-			b.Run("keys=string", func(b *testing.B) { throughputKeys(b, f) })
+			b.Run("keys=string", func(b *testing.B) { str(b, f) })
 			fi, err := adapter.Lookup[uint64, uint64](f.Name)
 			if err != nil {
 				b.Fatal(err)
 			}
-			b.Run("keys=int", func(b *testing.B) { throughputKeys(b, fi) })
+			b.Run("keys=int", func(b *testing.B) { ints(b, fi) })
 		})
 	}
 }

@@ -51,35 +51,29 @@ func run(peers, hitratio, shards, memory, out string) error {
 		all = append(all, files...)
 		return nil
 	}
-	if err := step("throughput", peers, func() ([]string, error) {
-		ps, err := readBench(peers)
-		if err != nil {
-			return nil, err
+	// fromBench draws charts from a Go benchmark output file.
+	fromBench := func(path string, charts func([]point, string) ([]string, error)) func() ([]string, error) {
+		return func() ([]string, error) {
+			ps, err := readBench(path)
+			if err != nil {
+				return nil, err
+			}
+			return charts(ps, out)
 		}
-		return throughputCharts(ps, out)
-	}); err != nil {
-		return err
 	}
-	if err := step("hit ratio", hitratio, func() ([]string, error) { return hitRatioCharts(hitratio, out) }); err != nil {
-		return err
+	steps := []struct {
+		what, path string
+		draw       func() ([]string, error)
+	}{
+		{"throughput", peers, fromBench(peers, throughputCharts)},
+		{"hit ratio", hitratio, func() ([]string, error) { return hitRatioCharts(hitratio, out) }},
+		{"shards", shards, fromBench(shards, shardCharts)},
+		{"memory", memory, fromBench(memory, memoryChart)},
 	}
-	if err := step("shards", shards, func() ([]string, error) {
-		ps, err := readBench(shards)
-		if err != nil {
-			return nil, err
+	for _, st := range steps {
+		if err := step(st.what, st.path, st.draw); err != nil {
+			return err
 		}
-		return shardCharts(ps, out)
-	}); err != nil {
-		return err
-	}
-	if err := step("memory", memory, func() ([]string, error) {
-		ps, err := readBench(memory)
-		if err != nil {
-			return nil, err
-		}
-		return memoryChart(ps, out)
-	}); err != nil {
-		return err
 	}
 	for _, f := range all {
 		fmt.Println(f)
