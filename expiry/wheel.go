@@ -43,20 +43,18 @@ const (
 	DefaultTick = time.Millisecond
 )
 
-// Timer is one schedulable item. The cache engine embeds one in each entry and
-// points Value back at the entry, so scheduling never allocates.
+// Timer is one schedulable item. The cache engine gives each entry that has a
+// deadline a Timer (reusing those of departed entries) and points Value back
+// at the entry; the wheel itself never allocates.
 //
 // The zero value is an unscheduled timer ready for [Wheel.Schedule]. A Timer
 // belongs to at most one Wheel at a time and must not be copied while it is
 // scheduled (the wheel links to its address).
 type Timer[T any] struct {
-	// deadline comes first so that a caller embedding the Timer can keep it
-	// on the same cache line as its own hot fields.
-	deadline int64
-
 	// Value is the caller's payload; the wheel never reads it.
 	Value T
 
+	deadline   int64
 	prev, next *Timer[T]
 	// pos is 0 when not scheduled, else 1 + the index of its list in
 	// Wheel.heads (level*slots + slot, or overdue).
