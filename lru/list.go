@@ -14,6 +14,11 @@ package lru
 type Node[T any] struct {
 	// Value is what the node stands for; the List never reads it.
 	Value T
+	// Hash is the caller's hash of the value's key, kept here so that a
+	// caller walking a list (an eviction policy comparing a victim's
+	// popularity, or remembering it as a ghost) finds it without a second
+	// object; the List never reads it.
+	Hash uint64
 
 	prev, next *Node[T]
 	list       *List[T]

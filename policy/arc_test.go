@@ -155,7 +155,7 @@ func (h *arcHarness) remove(k uint64) bool {
 func keysOf[T any](l *list[T], key func(T) uint64) []uint64 {
 	var out []uint64
 	for e := l.Front(); e != nil; e = e.Next() {
-		out = append(out, key(e.Value.Value))
+		out = append(out, key(e.Value))
 	}
 	return out
 }

@@ -17,51 +17,31 @@ package policy
 
 import "github.com/shardcache/shardcache/lru"
 
-// Node is a policy's handle on one cache entry; the cache embeds one in
-// each entry and points Value back at the entry. The zero Node is ready for
-// Insert.
-type Node[T any] struct {
-	// Value is the entry the node stands for; policies only hand it back.
-	Value T
-	// Hash is the entry's key hash, set by the cache before Insert.
-	Hash uint64
+// Node is a policy's handle on one cache entry: the cache embeds one in
+// each entry, points Value back at the entry and sets Hash to the key's
+// hash before Insert. It is the recency list's own node (lru.Node), so a
+// policy walking a list gets the entry and its hash without a back pointer
+// of its own: 40 bytes per entry. The zero Node is ready for Insert;
+// Linked reports whether a policy holds it.
+type Node[T any] = lru.Node[T]
 
-	// link is the node's place in whichever list the policy keeps it in
-	// (list.holds tells which); its Value points back at this Node, so
-	// that a policy walking a list gets the Node (and its Hash), not just
-	// the entry.
-	link lru.Node[*Node[T]]
-}
-
-// Linked reports whether a policy holds n.
-func (n *Node[T]) Linked() bool { return n.link.Linked() }
-
-// list is an intrusive recency list of Nodes: lru.List with the back
-// pointer set on the way in.
-type list[T any] struct{ lru.List[*Node[T]] }
+// list is an intrusive recency list of Nodes.
+type list[T any] struct{ lru.List[T] }
 
 // holds reports whether n is in l.
-func (l *list[T]) holds(n *Node[T]) bool { return n.link.In(&l.List) }
+func (l *list[T]) holds(n *Node[T]) bool { return n.In(&l.List) }
 
 // pushFront links n at the front of l.
-func (l *list[T]) pushFront(n *Node[T]) {
-	n.link.Value = n
-	l.PushFront(&n.link)
-}
+func (l *list[T]) pushFront(n *Node[T]) { l.PushFront(n) }
 
 // moveToFront makes n the front of l; n must be in l.
-func (l *list[T]) moveToFront(n *Node[T]) { l.MoveToFront(&n.link) }
+func (l *list[T]) moveToFront(n *Node[T]) { l.MoveToFront(n) }
 
 // remove unlinks n from l; it does nothing if n is not in l.
-func (l *list[T]) remove(n *Node[T]) { l.Remove(&n.link) }
+func (l *list[T]) remove(n *Node[T]) { l.Remove(n) }
 
 // back returns the oldest node of l, or nil.
-func (l *list[T]) back() *Node[T] {
-	if b := l.Back(); b != nil {
-		return b.Value
-	}
-	return nil
-}
+func (l *list[T]) back() *Node[T] { return l.Back() }
 
 // Policy orders the entries of one shard. Every method is O(1) amortised and
 // does not allocate, except where a policy documents otherwise.
