@@ -15,7 +15,7 @@ import (
 //
 // Its fields are ordered for Get, which reads the key, the value, the stamp
 // and the deadline: the first 40 bytes with string keys. An int/int entry
-// is 96 bytes and a string/int one 104 (the 112-byte size class); the
+// is 88 bytes and a string/int one 96, both in the 96-byte size class; the
 // timer that schedules a deadline is a separate object, attached only to
 // entries that have one (TestEntrySize).
 type entry[K comparable, V any] struct {
