@@ -29,7 +29,7 @@ const (
 // cache (that would deadlock). If fn panics, the key is left as it was, the
 // lock is released and the panic propagates to the caller of Compute. Config.Cost, if set, is also called under
 // the lock for a ComputeSet. A set counts in Stats.Sets and makes the key the
-// most recently used; ComputeKeep is not an access. After Close, Compute
+// most recently used (as Set does); ComputeKeep is not an access. After Close, Compute
 // does not call fn and returns the zero value and false.
 func (c *Cache[K, V]) Compute(key K, fn func(old V, found bool) (V, ComputeOp)) (V, bool) {
 	h := c.hash(key)

@@ -132,7 +132,9 @@ func (c *Cache[K, V]) Get(key K) (V, bool) {
 }
 
 // Set stores value for key with the configured DefaultTTL, replacing any
-// previous value and making the key the most recently used in its shard.
+// previous value and making the key the most recently used in its shard (a
+// key promoted so recently that it is still in the most recent quarter of
+// its shard stays where it is, as on Get).
 // It may evict least recently used entries to respect MaxEntries and MaxCost.
 // An entry too costly for its shard is not stored, and an older value for
 // the key is removed (ReasonReplaced) so that Get never returns it.
@@ -197,7 +199,7 @@ func (c *Cache[K, V]) deadlineAfter(ttl time.Duration) (now, d int64) {
 }
 
 // Update replaces the value of a live key, keeping its deadline, and makes
-// it the most recently used. It returns false, storing nothing, if the key
+// it the most recently used (as Set does). It returns false, storing nothing, if the key
 // is absent or expired. If the new value is too costly for the shard, the
 // key is removed (ReasonReplaced) and Update returns false.
 func (c *Cache[K, V]) Update(key K, value V) bool {
@@ -227,7 +229,7 @@ func (c *Cache[K, V]) Update(key K, value V) bool {
 		e.value = value
 		s.cost += cost - e.cost
 		e.cost = cost
-		s.touch(e)
+		s.promote(e)
 		s.evict(now, rm)
 		stored = true
 	}

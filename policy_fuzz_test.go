@@ -73,7 +73,9 @@ func (m *policyMirror) get(k int) bool {
 func (m *policyMirror) set(k int, hash uint64) {
 	m.drain()
 	if n, ok := m.nodes[k]; ok {
-		m.touch(n)
+		if m.promotions-m.stamps[n] >= freshFor(len(m.nodes)) {
+			m.touch(n) // an overwrite promotes like a hit: not when fresh
+		}
 		return
 	}
 	n := &policy.Node[int]{Value: k, Hash: hash}

@@ -143,6 +143,17 @@ func (s *shard[K, V]) touch(e *entry[K, V]) {
 	e.stamp.Store(p)
 }
 
+// promote records a write to e, an entry already held: like a Get hit, it
+// moves e to the front of the policy unless e is still fresh, where moving
+// it again would barely change what is evicted and would cost the list
+// update's cache misses. Callers hold the write lock and drained the read
+// buffer.
+func (s *shard[K, V]) promote(e *entry[K, V]) {
+	if !s.isFresh(e) {
+		s.touch(e)
+	}
+}
+
 // isFresh reports whether e was promoted so recently that recording a hit
 // on it now would barely change what the policy evicts: fewer than fresh
 // promotions ago, so that at most fresh entries went ahead of it and it is
@@ -222,7 +233,7 @@ func (s *shard[K, V]) put(h uint64, key K, value V, cost, d, now int64, rm *remo
 		s.cost += cost - e.cost
 		e.cost = cost
 		s.setDeadline(e, d, now)
-		s.touch(e)
+		s.promote(e)
 	} else {
 		e = s.newEntry(h, key, value, cost)
 		s.insert(e)
