@@ -18,9 +18,10 @@
 // a small lock-free ring (the read buffer, after BP-Wrapper and Caffeine);
 // the next goroutine that takes the write lock replays the ring before it
 // reorders or evicts anything. A hit on an entry promoted so recently that it
-// is still in the most recent quarter of its shard is not recorded at all:
-// moving it again would hardly change what is evicted, and skipping it spares
-// hot keys the ring write and the list update. With one goroutine no access
+// is still in the most recent quarter of its shard is not recorded at all
+// (and a write to it does not move it either): moving it again would hardly
+// change what is evicted, and skipping it spares hot keys the ring write and
+// the list update. With one goroutine no access
 // is ever lost, so eviction is exactly LRU in shards under 64 entries and
 // LRU up to the order within that recent quarter in larger ones; under
 // contention the ring is striped and may drop records, so the order is

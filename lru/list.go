@@ -4,8 +4,9 @@
 // The list is intrusive: the cache embeds one Node in every entry, so linking,
 // unlinking and moving an entry to the front cost a few pointer writes and
 // never allocate. The front of the list is the most recently used entry and the
-// back is the next victim. The package knows nothing about keys, maps or
-// locks; the shard that owns a List decides when accesses are applied to it.
+// back is the next victim. The package knows nothing about keys (a Node only
+// carries the caller's hash of one), maps or locks; the shard that owns a
+// List decides when accesses are applied to it.
 package lru
 
 // Node is one element of a List. Embed it in the value you want to order and

@@ -129,11 +129,11 @@ func (p *ARC[T]) Insert(n *Node[T]) {
 		p.fromB2 = true
 	default:
 		p.filtered = p.filter != nil
-		p.t1.pushFront(n)
+		p.t1.PushFront(n)
 		return
 	}
 	p.g.forget(n.Hash)
-	p.t2.pushFront(n)
+	p.t2.PushFront(n)
 }
 
 // Touch records a hit: n moves to the front of T2.
@@ -146,10 +146,10 @@ func (p *ARC[T]) Touch(n *Node[T]) {
 	p.incoming, p.filtered = nil, false
 	switch {
 	case p.t1.holds(n):
-		p.t1.remove(n)
-		p.t2.pushFront(n)
+		p.t1.Remove(n)
+		p.t2.PushFront(n)
 	case p.t2.holds(n):
-		p.t2.moveToFront(n)
+		p.t2.MoveToFront(n)
 	}
 }
 
@@ -159,10 +159,10 @@ func (p *ARC[T]) Remove(n *Node[T], evicted bool) {
 	var l uint8
 	switch {
 	case p.t1.holds(n):
-		p.t1.remove(n)
+		p.t1.Remove(n)
 		l = b1
 	case p.t2.holds(n):
-		p.t2.remove(n)
+		p.t2.Remove(n)
 		l = b2
 	default:
 		return
@@ -201,9 +201,9 @@ func (p *ARC[T]) Victim() (T, bool) {
 	var v *Node[T]
 	switch {
 	case t1 >= 1 && (t1 > p.p || (p.fromB2 && t1 == p.p) || t2 == 0):
-		v = p.t1.back()
+		v = p.t1.Back()
 	case t2 >= 1:
-		v = p.t2.back()
+		v = p.t2.Back()
 	case x != nil:
 		v = x
 	default:

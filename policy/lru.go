@@ -10,17 +10,17 @@ type LRU[T any] struct {
 func NewLRU[T any]() *LRU[T] { return &LRU[T]{} }
 
 // Insert makes n the most recently used entry.
-func (p *LRU[T]) Insert(n *Node[T]) { p.list.pushFront(n) }
+func (p *LRU[T]) Insert(n *Node[T]) { p.list.PushFront(n) }
 
 // Touch makes n the most recently used entry.
-func (p *LRU[T]) Touch(n *Node[T]) { p.list.moveToFront(n) }
+func (p *LRU[T]) Touch(n *Node[T]) { p.list.MoveToFront(n) }
 
 // Remove unlinks n.
-func (p *LRU[T]) Remove(n *Node[T], _ bool) { p.list.remove(n) }
+func (p *LRU[T]) Remove(n *Node[T], _ bool) { p.list.Remove(n) }
 
 // Victim returns the least recently used entry.
 func (p *LRU[T]) Victim() (T, bool) {
-	if b := p.list.back(); b != nil {
+	if b := p.list.Back(); b != nil {
 		return b.Value, true
 	}
 	var zero T

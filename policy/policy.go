@@ -25,23 +25,12 @@ import "github.com/shardcache/shardcache/lru"
 // Linked reports whether a policy holds it.
 type Node[T any] = lru.Node[T]
 
-// list is an intrusive recency list of Nodes.
+// list is an intrusive recency list of Nodes (lru.List), with holds to ask
+// whether a node is in it.
 type list[T any] struct{ lru.List[T] }
 
 // holds reports whether n is in l.
 func (l *list[T]) holds(n *Node[T]) bool { return n.In(&l.List) }
-
-// pushFront links n at the front of l.
-func (l *list[T]) pushFront(n *Node[T]) { l.PushFront(n) }
-
-// moveToFront makes n the front of l; n must be in l.
-func (l *list[T]) moveToFront(n *Node[T]) { l.MoveToFront(n) }
-
-// remove unlinks n from l; it does nothing if n is not in l.
-func (l *list[T]) remove(n *Node[T]) { l.Remove(n) }
-
-// back returns the oldest node of l, or nil.
-func (l *list[T]) back() *Node[T] { return l.Back() }
 
 // Policy orders the entries of one shard. Every method is O(1) amortised and
 // does not allocate, except where a policy documents otherwise.

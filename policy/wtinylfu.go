@@ -114,12 +114,12 @@ func (p *WTinyLFU[T]) WindowMax() (window, capacity int) { return p.windowMax, p
 // candidate for the eviction that may follow.
 func (p *WTinyLFU[T]) Insert(n *Node[T]) {
 	p.sketch.increment(n.Hash)
-	p.window.pushFront(n)
+	p.window.PushFront(n)
 	p.candidate = nil
 	if p.c > 0 && p.window.Len() > p.windowMax {
-		y := p.window.back()
-		p.window.remove(y)
-		p.probation.pushFront(y)
+		y := p.window.Back()
+		p.window.Remove(y)
+		p.probation.PushFront(y)
 		p.candidate = y
 	}
 	p.count(false)
@@ -133,13 +133,13 @@ func (p *WTinyLFU[T]) Touch(n *Node[T]) {
 	p.sketch.increment(n.Hash)
 	switch {
 	case p.window.holds(n):
-		p.window.moveToFront(n)
+		p.window.MoveToFront(n)
 	case p.probation.holds(n):
-		p.probation.remove(n)
-		p.protected.pushFront(n)
+		p.probation.Remove(n)
+		p.protected.PushFront(n)
 		p.demote()
 	case p.protected.holds(n):
-		p.protected.moveToFront(n)
+		p.protected.MoveToFront(n)
 	}
 	p.count(true)
 }
@@ -148,11 +148,11 @@ func (p *WTinyLFU[T]) Touch(n *Node[T]) {
 func (p *WTinyLFU[T]) Remove(n *Node[T], _ bool) {
 	switch {
 	case p.window.holds(n):
-		p.window.remove(n)
+		p.window.Remove(n)
 	case p.probation.holds(n):
-		p.probation.remove(n)
+		p.probation.Remove(n)
 	case p.protected.holds(n):
-		p.protected.remove(n)
+		p.protected.Remove(n)
 	default:
 		return
 	}
@@ -170,9 +170,9 @@ func (p *WTinyLFU[T]) Victim() (T, bool) {
 	}
 	cand := p.candidate
 	p.candidate = nil
-	v := p.probation.back()
+	v := p.probation.Back()
 	if v == nil || v == cand {
-		v = p.protected.back()
+		v = p.protected.Back()
 	}
 	if cand != nil {
 		if v == nil || !admit(&p.sketch, cand.Hash, v.Hash) {
@@ -181,7 +181,7 @@ func (p *WTinyLFU[T]) Victim() (T, bool) {
 		return v.Value, true
 	}
 	if v == nil {
-		v = p.window.back()
+		v = p.window.Back()
 	}
 	if v == nil {
 		var zero T
@@ -193,9 +193,9 @@ func (p *WTinyLFU[T]) Victim() (T, bool) {
 // demote moves protected's overflow to the front of probation.
 func (p *WTinyLFU[T]) demote() {
 	for p.protected.Len() > p.protectedMax {
-		d := p.protected.back()
-		p.protected.remove(d)
-		p.probation.pushFront(d)
+		d := p.protected.Back()
+		p.protected.Remove(d)
+		p.probation.PushFront(d)
 	}
 }
 
@@ -235,9 +235,9 @@ func (p *WTinyLFU[T]) resizeWindow() {
 	p.windowMax = int(p.windowSize + 0.5)
 	p.protectedMax = int(protectedShare * float64(c-p.windowMax))
 	for p.window.Len() > p.windowMax {
-		y := p.window.back()
-		p.window.remove(y)
-		p.probation.pushFront(y)
+		y := p.window.Back()
+		p.window.Remove(y)
+		p.probation.PushFront(y)
 	}
 	p.demote()
 }
