@@ -89,6 +89,32 @@ func BenchmarkGet(b *testing.B) {
 	})
 }
 
+// absentKeyNames are keys no benchmark stores.
+var absentKeyNames = func() []string {
+	k := make([]string, benchKeys)
+	for i := range k {
+		k[i] = "absent:" + strconv.Itoa(i)
+	}
+	return k
+}()
+
+// BenchmarkGetMiss looks up keys the cache does not hold, the path of a
+// negative lookup: hash, probe, count the miss. No write on it may share a
+// cache line with another core's (compare -cpu 1 and 2).
+func BenchmarkGetMiss(b *testing.B) {
+	forShards(b, func(b *testing.B, c *Cache[string, int]) {
+		b.RunParallel(func(pb *testing.PB) {
+			i := ringStart()
+			for pb.Next() {
+				if _, ok := c.Get(absentKeyNames[benchRing[i%ringSize]]); ok {
+					b.Fatal("Get found an absent key")
+				}
+				i++
+			}
+		})
+	})
+}
+
 func BenchmarkSet(b *testing.B) {
 	forShards(b, func(b *testing.B, c *Cache[string, int]) {
 		b.RunParallel(func(pb *testing.PB) {

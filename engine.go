@@ -24,6 +24,7 @@ type Cache[K comparable, V any] struct {
 	clock      *clock
 	flights    []flights[K, V] // GetOrLoad calls in progress, one table per shard
 	hits       counter         // Get hits not counted by a read buffer: see Get
+	misses     counter         // Get misses
 
 	// The janitor goroutine: refreshes the clock and expires entries.
 	idle   atomic.Bool   // the janitor sleeps until wake: no shard has a timer
@@ -111,7 +112,7 @@ func (c *Cache[K, V]) Get(key K) (V, bool) {
 	e := s.m.lookup(h, key)
 	if e == nil || e.expired(c.clock.Now()) {
 		s.mu.RUnlock()
-		s.miss()
+		c.misses.add()
 		var zero V
 		return zero, false
 	}
@@ -352,12 +353,10 @@ func (c *Cache[K, V]) All() iter.Seq2[K, V] {
 // Stats returns the cache's counters. It is cheap enough to poll but walks
 // every shard.
 func (c *Cache[K, V]) Stats() Stats {
-	st := Stats{Hits: c.hits.load()}
+	st := Stats{Hits: c.hits.load(), Misses: c.misses.load()}
 	for i := range c.shards {
 		s := &c.shards[i]
-		hits, misses := s.buf.counts()
-		st.Hits += hits
-		st.Misses += misses
+		st.Hits += s.buf.hits()
 		s.mu.RLock()
 		st.Sets += s.sets
 		st.Rejected += s.rejected

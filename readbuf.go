@@ -42,13 +42,12 @@ const (
 // consumer reaches it: the consumer stops there and a later drain replays
 // it.
 type stripe[K comparable, V any] struct {
-	tail   atomic.Uint64 // slots claimed; also the hits recorded here
-	other  atomic.Uint64 // hits not recorded in the ring: dropped, or applied directly
-	misses atomic.Uint64 // Get misses that picked this stripe
-	_      [40]byte
-	head   atomic.Uint64 // slots consumed; written under the policy lock
-	_      [56]byte
-	slots  [stripeSlots]atomic.Pointer[entry[K, V]]
+	tail  atomic.Uint64 // slots claimed; also the hits recorded here
+	other atomic.Uint64 // hits not recorded in the ring: dropped, or applied directly
+	_     [48]byte
+	head  atomic.Uint64 // slots consumed; written under the policy lock
+	_     [56]byte
+	slots [stripeSlots]atomic.Pointer[entry[K, V]]
 }
 
 // readBuffer is a shard's set of stripes.
@@ -119,12 +118,12 @@ func (st *stripe[K, V]) drain(touch func(*entry[K, V])) {
 	st.head.Store(h)
 }
 
-// counts returns the hits and misses recorded in the buffer's stripes.
-func (b *readBuffer[K, V]) counts() (hits, misses uint64) {
+// hits returns the hits counted in the buffer's stripes.
+func (b *readBuffer[K, V]) hits() uint64 {
+	var n uint64
 	for i := range b.stripes {
 		st := &b.stripes[i]
-		hits += st.tail.Load() + st.other.Load()
-		misses += st.misses.Load()
+		n += st.tail.Load() + st.other.Load()
 	}
-	return hits, misses
+	return n
 }

@@ -199,11 +199,6 @@ func (s *shard[K, V]) recordFull(e *entry[K, V], key K) {
 	s.buf.pick(s.stripes.Load()).other.Add(1)
 }
 
-// miss counts a Get that found nothing.
-func (s *shard[K, V]) miss() {
-	s.buf.pick(s.stripes.Load()).misses.Add(1)
-}
-
 // put is the locked half of Set: it stores value for key with deadline d
 // (0: none), replacing a present entry in place, then evicts to stay within
 // budget. An entry too costly for the shard is not stored and a present
