@@ -24,6 +24,7 @@ var policyConfigs = []struct {
 type policyMirror struct {
 	p          policy.Policy[int]
 	nodes      map[int]*policy.Node[int]
+	keys       map[*policy.Node[int]]int    // nodes' keys: a Node holds none
 	stamps     map[*policy.Node[int]]uint64 // promotion count at the node's last Touch
 	promotions uint64                       // Inserts and Touches so far
 	pending    []*policy.Node[int]
@@ -35,7 +36,7 @@ type policyMirror struct {
 
 func newPolicyMirror(p Policy, a Admission, c int) *policyMirror {
 	return &policyMirror{p: newPolicy[int](p, a, c), nodes: map[int]*policy.Node[int]{},
-		stamps: map[*policy.Node[int]]uint64{}, c: c}
+		keys: map[*policy.Node[int]]int{}, stamps: map[*policy.Node[int]]uint64{}, c: c}
 }
 
 func (m *policyMirror) touch(n *policy.Node[int]) {
@@ -78,14 +79,17 @@ func (m *policyMirror) set(k int, hash uint64) {
 		}
 		return
 	}
-	n := &policy.Node[int]{Value: k, Hash: hash}
+	n := &policy.Node[int]{Hash: hash}
 	m.nodes[k] = n
+	m.keys[n] = k
 	m.p.Insert(n)
 	m.promotions++
 	for m.p.Len() > m.c {
-		v, _ := m.p.Victim()
-		m.p.Remove(m.nodes[v], true)
+		vn, _ := m.p.Victim()
+		v := m.keys[vn]
+		m.p.Remove(vn, true)
 		delete(m.nodes, v)
+		delete(m.keys, vn)
 		m.evicted = append(m.evicted, v)
 	}
 }
@@ -95,6 +99,7 @@ func (m *policyMirror) delete(k int) bool {
 	if ok {
 		m.p.Remove(n, false)
 		delete(m.nodes, k)
+		delete(m.keys, n)
 	}
 	return ok
 }

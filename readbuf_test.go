@@ -36,7 +36,6 @@ func TestStripeRecordDrain(t *testing.T) {
 	es := make([]*entry[int, int], stripeSlots+1)
 	for i := len(es) - 1; i >= 0; i-- {
 		es[i] = &entry[int, int]{key: i}
-		es[i].node.Value = es[i]
 		l.Insert(&es[i].node) // front to back: 0, 1, 2, ...
 	}
 	for i := range stripeSlots {
@@ -51,10 +50,10 @@ func TestStripeRecordDrain(t *testing.T) {
 	// and the one never recorded is the victim.
 	v, ok := l.Victim()
 	assert.True(t, ok)
-	assert.Equal(t, stripeSlots, v.key, "the unrecorded entry is now least recent")
-	l.Remove(&v.node, true)
+	assert.Same(t, &es[stripeSlots].node, v, "the unrecorded entry is now least recent")
+	l.Remove(v, true)
 	v, _ = l.Victim()
-	assert.Equal(t, 0, v.key, "the first recorded is the next victim")
+	assert.Same(t, &es[0].node, v, "the first recorded is the next victim")
 	ok, _ = st.record(es[stripeSlots])
 	assert.True(t, ok, "a drained stripe takes records again")
 	assert.EqualValues(t, stripeSlots+1, buf.hits())

@@ -15,9 +15,10 @@ import (
 //
 // Its fields are ordered for Get, which reads the key, the value, the stamp
 // and the deadline: the first 40 bytes with string keys. An int/int entry
-// is 88 bytes and a string/int one 96, both in the 96-byte size class; the
-// timer that schedules a deadline is a separate object, attached only to
-// entries that have one (TestEntrySize).
+// is 80 bytes (the 80-byte size class) and a string/int one 88 (the 96-byte
+// class); the timer that schedules a deadline is a separate object,
+// attached only to entries that have one, and the policy node has no
+// pointer back to the entry (table.owner finds it) (TestEntrySize).
 type entry[K comparable, V any] struct {
 	key   K
 	value V
@@ -363,10 +364,11 @@ func (s *shard[K, V]) fits(cost int64) bool {
 // budgets. Callers drained the read buffer first.
 func (s *shard[K, V]) evict(now int64, rm *removals[K, V]) {
 	for (s.maxEntries > 0 && s.len > s.maxEntries) || (s.maxCost > 0 && s.cost > s.maxCost) {
-		victim, ok := s.policy.Victim()
+		n, ok := s.policy.Victim()
 		if !ok {
 			return
 		}
+		victim := s.m.owner(n)
 		why := ReasonEvicted
 		if victim.expired(now) {
 			why = ReasonExpired
@@ -387,7 +389,6 @@ func (s *shard[K, V]) newEntry(h uint64, key K, value V, cost int64) *entry[K, V
 	e := s.spare
 	if e == nil {
 		e = new(entry[K, V])
-		e.node.Value = e
 	}
 	s.spare = nil
 	e.key, e.value, e.cost = key, value, cost

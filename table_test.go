@@ -18,7 +18,8 @@ func hashedEntry(k int, h uint64) *entry[int, int] {
 
 // TestTableAgainstMap drives random inserts and removes, with hashes drawn
 // from a small range so that probe runs wrap around and keys share hashes,
-// and checks every lookup, the counts and the iteration against a map.
+// and checks every lookup, owner, the counts and the iteration against a
+// map.
 func TestTableAgainstMap(t *testing.T) {
 	for _, hashes := range []uint64{4, 64, 1 << 62} {
 		t.Run("hashes="+strconv.FormatUint(hashes, 10), func(t *testing.T) {
@@ -39,6 +40,10 @@ func TestTableAgainstMap(t *testing.T) {
 				}
 				probe := r.IntN(300)
 				require.Same(t, model[probe], tb.lookup(hashOf(probe), probe), "step %d key %d", step, probe)
+				for _, e := range model { // one held entry, found from its node
+					require.Same(t, e, tb.owner(&e.node), "step %d owner of key %d", step, e.key)
+					break
+				}
 				require.Equal(t, len(model), tb.n)
 				require.LessOrEqual(t, tb.n*4, len(tb.slots)*3)
 			}
@@ -124,11 +129,12 @@ func TestShardHeaderLayout(t *testing.T) {
 }
 
 // TestEntrySize pins the entry layout that Get relies on: the fields a
-// hit reads (key, value, stamp, deadline) lie in the first 64 bytes, and
-// int/int and string/int entries fit the 96-byte size class.
+// hit reads (key, value, stamp, deadline) lie in the first 64 bytes, an
+// int/int entry fits the 80-byte size class and a string/int one the
+// 96-byte class.
 func TestEntrySize(t *testing.T) {
 	var e entry[int, int]
-	require.LessOrEqual(t, unsafe.Sizeof(e), uintptr(96))
+	require.LessOrEqual(t, unsafe.Sizeof(e), uintptr(80))
 	var s entry[string, int]
 	require.LessOrEqual(t, unsafe.Sizeof(s), uintptr(96))
 	require.LessOrEqual(t, unsafe.Offsetof(s.deadline)+8, uintptr(64))

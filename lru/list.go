@@ -9,12 +9,12 @@
 // List decides when accesses are applied to it.
 package lru
 
-// Node is one element of a List. Embed it in the value you want to order and
-// point Value back at that value. A Node belongs to at most one List at a time.
-// The zero Node is unlinked and ready to use.
+// Node is one element of a List. Embed it in the value you want to order; the
+// type parameter only keeps nodes of different lists apart, and the Node
+// holds no pointer back to that value (the embedding caller finds its value
+// from the node, as the shard does through its table). A Node belongs to at
+// most one List at a time. The zero Node is unlinked and ready to use.
 type Node[T any] struct {
-	// Value is what the node stands for; the List never reads it.
-	Value T
 	// Hash is the caller's hash of the value's key, kept here so that a
 	// caller walking a list (an eviction policy comparing a victim's
 	// popularity, or remembering it as a ghost) finds it without a second

@@ -15,10 +15,10 @@ func order(t *testing.T, l *List[int]) []int {
 	t.Helper()
 	var fwd, back []int
 	for n := l.Front(); n != nil; n = n.Next() {
-		fwd = append(fwd, n.Value)
+		fwd = append(fwd, int(n.Hash))
 	}
 	for n := l.Back(); n != nil; n = n.Prev() {
-		back = append(back, n.Value)
+		back = append(back, int(n.Hash))
 	}
 	slices.Reverse(back)
 	require.Equal(t, fwd, back, "forward and backward walks disagree")
@@ -29,7 +29,7 @@ func order(t *testing.T, l *List[int]) []int {
 func nodes(n int) []*Node[int] {
 	ns := make([]*Node[int], n)
 	for i := range ns {
-		ns[i] = &Node[int]{Value: i}
+		ns[i] = &Node[int]{Hash: uint64(i)}
 	}
 	return ns
 }
@@ -124,24 +124,24 @@ func TestListAgainstSlice(t *testing.T) {
 	var model []int
 	for range 20000 {
 		n := ns[r.IntN(len(ns))]
-		i := slices.Index(model, n.Value)
+		i := slices.Index(model, int(n.Hash))
 		switch r.IntN(4) {
 		case 0:
 			if i >= 0 {
 				model = slices.Delete(model, i, i+1)
 			}
 			l.PushFront(n)
-			model = slices.Insert(model, 0, n.Value)
+			model = slices.Insert(model, 0, int(n.Hash))
 		case 1:
 			if i >= 0 {
 				model = slices.Delete(model, i, i+1)
 			}
 			l.PushBack(n)
-			model = append(model, n.Value)
+			model = append(model, int(n.Hash))
 		case 2:
 			l.MoveToFront(n)
 			if i >= 0 {
-				model = slices.Insert(slices.Delete(model, i, i+1), 0, n.Value)
+				model = slices.Insert(slices.Delete(model, i, i+1), 0, int(n.Hash))
 			}
 		case 3:
 			l.Remove(n)

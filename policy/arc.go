@@ -185,7 +185,7 @@ func (p *ARC[T]) Remove(n *Node[T], evicted bool) {
 // in neither list, as in the paper, where REPLACE runs before the new page
 // is cached; it is the victim only when the shard holds nothing else, or
 // when the admission filter rejects it.
-func (p *ARC[T]) Victim() (T, bool) {
+func (p *ARC[T]) Victim() (*Node[T], bool) {
 	if p.learn && p.Len()-1 > p.c {
 		p.setCapacity(p.Len() - 1)
 	}
@@ -207,8 +207,7 @@ func (p *ARC[T]) Victim() (T, bool) {
 	case x != nil:
 		v = x
 	default:
-		var zero T
-		return zero, false
+		return nil, false
 	}
 	if p.filtered && v != x {
 		p.filtered = false
@@ -217,5 +216,5 @@ func (p *ARC[T]) Victim() (T, bool) {
 			v = x
 		}
 	}
-	return v.Value, true
+	return v, true
 }

@@ -128,14 +128,15 @@ func (h *arcHarness) access(k uint64) (hit bool, evicted []uint64) {
 		h.p.Touch(n)
 		return true, nil
 	}
-	n := &Node[uint64]{Value: k, Hash: k}
+	n := newKeyed(k, k)
 	h.nodes[k] = n
 	h.p.Insert(n)
 	for h.p.Len() > h.c {
-		v, ok := h.p.Victim()
+		vn, ok := h.p.Victim()
 		if !ok {
 			panic("no victim")
 		}
+		v := keyOf(vn)
 		h.p.Remove(h.nodes[v], true)
 		delete(h.nodes, v)
 		evicted = append(evicted, v)
@@ -152,10 +153,10 @@ func (h *arcHarness) remove(k uint64) bool {
 	return ok
 }
 
-func keysOf[T any](l *list[T], key func(T) uint64) []uint64 {
+func keysOf(l *list[uint64]) []uint64 {
 	var out []uint64
 	for e := l.Front(); e != nil; e = e.Next() {
-		out = append(out, key(e.Value))
+		out = append(out, keyOf(e))
 	}
 	return out
 }
@@ -173,8 +174,7 @@ func ghostKeys(g *ghosts, l uint8) []uint64 {
 
 // state describes h's policy like refARC.String.
 func (h *arcHarness) state() string {
-	id := func(k uint64) uint64 { return k }
-	return fmt.Sprintf("p=%d T1=%v T2=%v B1=%v B2=%v", h.p.p, nilIfEmpty(keysOf(&h.p.t1, id)), nilIfEmpty(keysOf(&h.p.t2, id)),
+	return fmt.Sprintf("p=%d T1=%v T2=%v B1=%v B2=%v", h.p.p, nilIfEmpty(keysOf(&h.p.t1)), nilIfEmpty(keysOf(&h.p.t2)),
 		nilIfEmpty(ghostKeys(&h.p.g, b1)), nilIfEmpty(ghostKeys(&h.p.g, b2)))
 }
 
@@ -318,11 +318,12 @@ func TestARCLearnsCapacity(t *testing.T) {
 			p.Touch(n)
 			continue
 		}
-		n := &Node[uint64]{Value: k, Hash: k}
+		n := newKeyed(k, k)
 		nodes[k] = n
 		p.Insert(n)
 		for p.Len() > budget {
-			v, _ := p.Victim()
+			vn, _ := p.Victim()
+			v := keyOf(vn)
 			p.Remove(nodes[v], true)
 			delete(nodes, v)
 		}

@@ -19,12 +19,11 @@ func (p *LRU[T]) Touch(n *Node[T]) { p.list.MoveToFront(n) }
 func (p *LRU[T]) Remove(n *Node[T], _ bool) { p.list.Remove(n) }
 
 // Victim returns the least recently used entry.
-func (p *LRU[T]) Victim() (T, bool) {
+func (p *LRU[T]) Victim() (*Node[T], bool) {
 	if b := p.list.Back(); b != nil {
-		return b.Value, true
+		return b, true
 	}
-	var zero T
-	return zero, false
+	return nil, false
 }
 
 // Len returns the number of entries held.

@@ -18,10 +18,11 @@ package policy
 import "github.com/shardcache/shardcache/lru"
 
 // Node is a policy's handle on one cache entry: the cache embeds one in
-// each entry, points Value back at the entry and sets Hash to the key's
-// hash before Insert. It is the recency list's own node (lru.Node), so a
-// policy walking a list gets the entry and its hash without a back pointer
-// of its own: 40 bytes per entry. The zero Node is ready for Insert;
+// each entry and sets Hash to the key's hash before Insert. It is the
+// recency list's own node (lru.Node), so a policy walking a list finds the
+// key's hash without a second object: 32 bytes per entry. It holds no
+// pointer back to its entry; the cache maps the node Victim names to its
+// entry itself. The zero Node is ready for Insert;
 // Linked reports whether a policy holds it.
 type Node[T any] = lru.Node[T]
 
@@ -43,10 +44,10 @@ type Policy[T any] interface {
 	// entry leaves because Victim named it, false for deletions, expiry and
 	// replacement; a policy may remember evicted keys (ARC's ghosts).
 	Remove(n *Node[T], evicted bool)
-	// Victim returns the entry to evict next to make room, and false when
-	// the policy holds nothing. It does not remove it: the cache does, by
-	// calling Remove(n, true).
-	Victim() (T, bool)
+	// Victim returns the node of the entry to evict next to make room, and
+	// false when the policy holds nothing. It does not remove it: the cache
+	// does, by calling Remove(n, true).
+	Victim() (*Node[T], bool)
 	// Len returns the number of entries held.
 	Len() int
 }

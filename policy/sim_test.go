@@ -171,11 +171,12 @@ func replay(keys []uint64, capacity, shards int, newPolicy func(int) Policy[uint
 			s.p.Touch(n)
 			continue
 		}
-		n := &Node[uint64]{Value: k, Hash: h}
+		n := newKeyed(k, h)
 		s.nodes[k] = n
 		s.p.Insert(n)
 		for s.p.Len() > s.cap {
-			v, _ := s.p.Victim()
+			vn, _ := s.p.Victim()
+			v := keyOf(vn)
 			s.p.Remove(s.nodes[v], true)
 			delete(s.nodes, v)
 		}

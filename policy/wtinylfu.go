@@ -164,7 +164,7 @@ func (p *WTinyLFU[T]) Remove(n *Node[T], _ bool) {
 // Victim returns the entry to evict: after an Insert, the loser of the
 // candidate against the main space's victim; otherwise the oldest entry of
 // probation, then protected, then the window.
-func (p *WTinyLFU[T]) Victim() (T, bool) {
+func (p *WTinyLFU[T]) Victim() (*Node[T], bool) {
 	if p.learn && p.Len()-1 > p.c {
 		p.setCapacity(p.Len() - 1) // the first time, the window held everything
 	}
@@ -178,16 +178,15 @@ func (p *WTinyLFU[T]) Victim() (T, bool) {
 		if v == nil || !admit(&p.sketch, cand.Hash, v.Hash) {
 			v = cand
 		}
-		return v.Value, true
+		return v, true
 	}
 	if v == nil {
 		v = p.window.Back()
 	}
 	if v == nil {
-		var zero T
-		return zero, false
+		return nil, false
 	}
-	return v.Value, true
+	return v, true
 }
 
 // demote moves protected's overflow to the front of probation.

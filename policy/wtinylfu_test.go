@@ -4,7 +4,25 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 )
+
+// keyed is a test entry: a policy node and the key it stands for, as the
+// engine's entry embeds its node.
+type keyed struct {
+	node Node[uint64] // first, so that a *Node is a *keyed (keyOf)
+	key  uint64
+}
+
+// newKeyed returns the node of a new entry for key k with hash h.
+func newKeyed(k, h uint64) *Node[uint64] {
+	e := &keyed{key: k}
+	e.node.Hash = h
+	return &e.node
+}
+
+// keyOf returns the key of the entry whose node newKeyed returned.
+func keyOf(n *Node[uint64]) uint64 { return (*keyed)(unsafe.Pointer(n)).key }
 
 // harness drives any policy the way a shard does: demand fill, then evict
 // while over capacity. Keys are hashed with the engine's integer mixer.
@@ -25,7 +43,7 @@ func (h *harness) access(k uint64) bool {
 		h.hits++
 		return true
 	}
-	n := &Node[uint64]{Value: k, Hash: mixKey(k)}
+	n := newKeyed(k, mixKey(k))
 	h.nodes[k] = n
 	h.p.Insert(n)
 	h.evict()
@@ -34,10 +52,11 @@ func (h *harness) access(k uint64) bool {
 
 func (h *harness) evict() {
 	for h.p.Len() > h.c {
-		v, ok := h.p.Victim()
+		vn, ok := h.p.Victim()
 		if !ok {
 			panic("no victim")
 		}
+		v := keyOf(vn)
 		n := h.nodes[v]
 		if n == nil || !n.Linked() {
 			panic(fmt.Sprintf("victim %d is not held", v))
