@@ -16,9 +16,9 @@ import (
 // Its fields are ordered for Get, which reads the key, the value, the stamp
 // and the deadline: the first 40 bytes with string keys. An int/int entry
 // is 80 bytes (the 80-byte size class) and a string/int one 88 (the 96-byte
-// class); the timer that schedules a deadline is a separate object,
-// attached only to entries that have one, and the policy node has no
-// pointer back to the entry (table.owner finds it) (TestEntrySize).
+// class), as TestEntrySize checks. The timer that schedules a deadline is a
+// separate object, attached only to entries that have one, and the policy
+// node has no pointer back to the entry: table.owner finds the entry.
 type entry[K comparable, V any] struct {
 	key   K
 	value V
