@@ -11,8 +11,8 @@ import (
 // the zero Cache is not usable. All methods are safe for concurrent use.
 //
 // Get costs one hash, one shard read lock, one table lookup and either one
-// record in a lock-free access buffer or, for an entry promoted moments ago,
-// one striped counter increment; it never allocates. Writes take one
+// record in a lock-free access buffer or, for an entry promoted moments ago
+// and for a miss, one striped counter increment; it never allocates. Writes take one
 // shard's write lock. See the package documentation for the design.
 type Cache[K comparable, V any] struct {
 	shards     []shard[K, V]

@@ -27,7 +27,7 @@ import (
 // Each stripe's tail counts the hits recorded in it and other counts the
 // ones that were not (dropped, or applied directly by a reader that drained
 // a full ring), so that a recorded hit costs no extra counter; hits on fresh
-// entries are counted in Cache.hits.
+// entries are counted in Cache.hits and misses in Cache.misses.
 
 const (
 	stripeSlots = 16 // records per stripe; a power of two
