@@ -228,8 +228,7 @@ func (c *Cache[K, V]) Update(key K, value V) bool {
 		s.drainReads()
 		rm.add(e.key, e.value, ReasonReplaced)
 		e.value = value
-		s.cost += cost - e.cost
-		e.cost = cost
+		s.recost(e, cost)
 		s.promote(e)
 		s.evict(now, rm)
 		stored = true

@@ -937,6 +937,52 @@ func TestCost(t *testing.T) {
 		c.Set("key", "value!!!") // 11 > 10
 		assert.Zero(t, c.Len())
 	})
+	// An entry keeps its cost in 32 bits and the rare larger one in a
+	// side map of its shard (shard.costOf): totals must stay exact across
+	// the boundary, and entries that leave must not stay in the map.
+	t.Run("costs beyond 32 bits", func(t *testing.T) {
+		var log removeLog[string, int64]
+		c := newManual(t, Config[string, int64]{
+			Shards: 1, MaxCost: 1 << 36,
+			Cost:     func(_ string, v int64) int64 { return v },
+			OnRemove: log.record,
+		})
+		s := &c.shards[0]
+		c.Set("big", 1<<33)
+		c.Set("edge", 1<<32-1) // the field's marker value itself
+		c.Set("small", 1<<32-2)
+		c.Set("one", 1)
+		assert.Equal(t, int64(1<<33+1<<32-1+1<<32-2+1), c.Stats().Cost)
+		assert.Len(t, s.bigCosts, 2)
+
+		assert.True(t, c.Update("big", 7))       // big to small
+		c.Set("small", 1<<34)                    // small to big
+		require.True(t, c.Update("edge", 1<<35)) // big to big
+		assert.Equal(t, int64(7+1<<34+1<<35+1), c.Stats().Cost)
+		assert.Len(t, s.bigCosts, 2)
+
+		assert.True(t, c.Delete("small"))
+		assert.Equal(t, int64(7+1<<35+1), c.Stats().Cost)
+		assert.Len(t, s.bigCosts, 1)
+		log.take()
+
+		// Over budget: the least recently used go, the big one among them.
+		c.Set("huge", 1<<36-1<<34)
+		assert.Equal(t, []removeEvent[string, int64]{
+			{"one", 1, ReasonEvicted},
+			{"big", 7, ReasonEvicted},
+			{"edge", 1 << 35, ReasonEvicted},
+		}, log.take())
+		assert.Equal(t, int64(1<<36-1<<34), c.Stats().Cost)
+		assert.Len(t, s.bigCosts, 1, "only the live entry's cost is kept")
+		v, ok := c.Get("huge")
+		assert.True(t, ok)
+		assert.Equal(t, int64(1<<36-1<<34), v)
+
+		c.Clear()
+		assert.Zero(t, c.Stats().Cost)
+		assert.Empty(t, s.bigCosts)
+	})
 }
 
 func TestRemoveReasons(t *testing.T) {

@@ -20,6 +20,10 @@ func FuzzCache(f *testing.F) {
 	f.Add([]byte("\x82\x01\x01\x01\x01\x02\x02\x01\x03\x03\x02\x04\x04\x07\x03\x07\x04\x00\x03\x00\x06"))
 	f.Add([]byte("\x45\x02\x05\x09\x02\x06\x09\x0a\x01\x09\x0b\x00\x07\x06\x07\x0c\x01\x05\x08\x05\x00"))
 	f.Add(slices.Repeat([]byte{1, 7, 3, 0, 7, 5, 2, 0, 7, 0, 9}, 20))
+	// Costs in units of 2³¹ (colliding hashes and Cost on), some beyond 32
+	// bits: big to small by Update, an eviction of them all, Clear.
+	f.Add([]byte{0x7b, 1, 1, 3, 1, 2, 4, 1, 3, 2, 0, 1, 0, 3, 1, 2, 1, 4, 5, 0, 4, 0, 4, 4, 0,
+		1, 5, 3, 0, 5, 0, 3, 5, 4, 7, 0, 0, 0, 5, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) == 0 {
 			return
@@ -46,8 +50,14 @@ func runDifferential(t *testing.T, data []byte) {
 		cfg.Hasher = func(k int) uint64 { return uint64(k & 3) } // colliding hashes share probe runs
 	}
 	if conf&0x10 != 0 {
-		cfg.MaxCost = 1 + int64(conf>>5)                          // 1..8
-		cfg.Cost = func(_, v int) int64 { return int64(v%7) - 1 } // -1..5: negative and oversized costs too
+		// With colliding hashes, costs are also scaled by 2³¹ so that they
+		// straddle what an entry's 32-bit cost field holds (shard.costOf).
+		scale := int64(1)
+		if conf&0x08 != 0 {
+			scale = 1 << 31
+		}
+		cfg.MaxCost = (1 + int64(conf>>5)) * scale                          // 1..8
+		cfg.Cost = func(_, v int) int64 { return (int64(v%7) - 1) * scale } // -1..5: negative and oversized costs too
 	}
 	if conf&0x80 != 0 {
 		cfg.MaxEntries = 0

@@ -15,19 +15,23 @@ import (
 //
 // Its fields are ordered for Get, which reads the key, the value, the stamp
 // and the deadline: the first 40 bytes with string keys. An int/int entry
-// is 80 bytes (the 80-byte size class) and a string/int one 88 (the 96-byte
-// class), as TestEntrySize checks. The timer that schedules a deadline is a
-// separate object, attached only to entries that have one, and the policy
-// node has no pointer back to the entry: table.owner finds the entry.
+// is 72 bytes and a string/int one 80, both in the 80-byte size class, as
+// TestEntrySize checks. The stamp and the cost share one word to get there:
+// with both 8 bytes wide, a string-keyed entry took 88 bytes and the
+// 96-byte class. The timer that schedules a deadline is a separate object,
+// attached only to entries that have one, and the policy node has no
+// pointer back to the entry: table.owner finds the entry.
 type entry[K comparable, V any] struct {
 	key   K
 	value V
-	// stamp is the shard's promotion count just after the policy last
-	// promoted e (0: never); see shard.fresh.
-	stamp atomic.Uint64
+	// stamp is the low 32 bits of the shard's promotion count just after
+	// the policy last promoted e (0: never); see shard.isFresh.
+	stamp atomic.Uint32
+	// cost is e's cost, or bigCost when it does not fit in 32 bits and is
+	// kept in shard.bigCosts instead; see shard.costOf.
+	cost uint32
 	// deadline is the clock time at which e expires; 0: never.
 	deadline int64
-	cost     int64
 	// timer schedules the deadline in the shard's wheel: nil while e has
 	// never had a deadline, and given back to the shard when e leaves
 	// (shard.releaseTimer).
@@ -81,6 +85,7 @@ type shard[K comparable, V any] struct {
 	evictions   uint64
 	expirations uint64
 	nextDue     atomic.Int64                  // earliest time the wheel has work, noDue if empty; read by the janitor unlocked
+	bigCosts    map[*entry[K, V]]int64        // costs of entries whose cost field holds bigCost; nil until one does
 	spare       *entry[K, V]                  // the last evicted entry, cleared, for the next insert (newEntry)
 	timers      []*expiry.Timer[*entry[K, V]] // timers of entries that left, for the next deadlines (newTimer)
 
@@ -132,7 +137,7 @@ func freshFor(n int) uint64 {
 	if n < 64 {
 		return 0
 	}
-	return uint64(n / 4)
+	return min(uint64(n/4), 1<<31) // stamps are 32 bits wide (isFresh)
 }
 
 // touch promotes e in the policy and stamps it with the promotion count, so
@@ -141,7 +146,7 @@ func (s *shard[K, V]) touch(e *entry[K, V]) {
 	s.policy.Touch(&e.node)
 	p := s.promotions.Load() + 1 // only the policy lock holder writes it
 	s.promotions.Store(p)
-	e.stamp.Store(p)
+	e.stamp.Store(uint32(p))
 }
 
 // promote records a write to e, an entry already held: like a Get hit, it
@@ -166,8 +171,15 @@ func (s *shard[K, V]) promote(e *entry[K, V]) {
 // hits: the bench module's hit-ratio simulator measured it at 0.03 point of
 // LRU hit ratio on average over 55 rows (0.1 at most). Callers hold the
 // read lock.
+//
+// Stamps keep only the low 32 bits of the count, and the difference is
+// taken modulo 2³², so it stays exact across the count's wraparound. What
+// wraps is an entry's age: one not promoted for 2³² promotions, or never,
+// looks fresh again for fresh promotions in every 2³², a fraction below
+// n/2³⁴ of its time, during which its hits go unrecorded as a fresh
+// entry's do.
 func (s *shard[K, V]) isFresh(e *entry[K, V]) bool {
-	return s.promotions.Load()-e.stamp.Load() < s.fresh
+	return uint64(uint32(s.promotions.Load())-e.stamp.Load()) < s.fresh
 }
 
 // record notes a Get hit on e. It runs under the read lock and reports
@@ -226,8 +238,7 @@ func (s *shard[K, V]) put(h uint64, key K, value V, cost, d, now int64, rm *remo
 		}
 		rm.add(e.key, e.value, why)
 		e.value = value
-		s.cost += cost - e.cost
-		e.cost = cost
+		s.recost(e, cost)
 		s.setDeadline(e, d, now)
 		s.promote(e)
 	} else {
@@ -247,7 +258,7 @@ func (s *shard[K, V]) insert(e *entry[K, V]) {
 	s.promotions.Store(s.promotions.Load() + 1)
 	s.len++
 	s.fresh = freshFor(s.len)
-	s.cost += e.cost
+	s.cost += s.costOf(e)
 }
 
 // remove takes e out of the shard and reports it to rm.
@@ -257,7 +268,8 @@ func (s *shard[K, V]) remove(e *entry[K, V], why RemoveReason, rm *removals[K, V
 	s.releaseTimer(e)
 	s.len--
 	s.fresh = freshFor(s.len)
-	s.cost -= e.cost
+	s.cost -= s.costOf(e)
+	s.storeCost(e, 0) // e leaves: bigCosts must not keep it
 	switch why {
 	case ReasonEvicted:
 		s.evictions++
@@ -280,6 +292,7 @@ func (s *shard[K, V]) removeAll(why RemoveReason, rm *removals[K, V]) {
 	s.len = 0
 	s.fresh = 0
 	s.cost = 0
+	clear(s.bigCosts)
 	s.nextDue.Store(noDue)
 }
 
@@ -355,6 +368,44 @@ func (s *shard[K, V]) releaseTimer(e *entry[K, V]) {
 	e.timer = nil
 }
 
+// bigCost in entry.cost marks a cost of 2³²-1 or more, kept in
+// shard.bigCosts. Costs that large are rare (a byte budget with values of
+// 4 GiB), so they pay a map lookup on writes and every other entry saves
+// four bytes.
+const bigCost = 1<<32 - 1
+
+// costOf returns e's cost. Callers hold the write lock.
+func (s *shard[K, V]) costOf(e *entry[K, V]) int64 {
+	if e.cost != bigCost {
+		return int64(e.cost)
+	}
+	return s.bigCosts[e]
+}
+
+// storeCost gives e the cost c (which fits has accepted) without touching
+// the shard's total. Callers hold the write lock.
+func (s *shard[K, V]) storeCost(e *entry[K, V], c int64) {
+	if e.cost == bigCost {
+		delete(s.bigCosts, e)
+	}
+	if c < bigCost {
+		e.cost = uint32(c)
+		return
+	}
+	if s.bigCosts == nil {
+		s.bigCosts = make(map[*entry[K, V]]int64)
+	}
+	s.bigCosts[e] = c
+	e.cost = bigCost
+}
+
+// recost changes the cost of e, which the shard holds, to c, keeping the
+// shard's total in step. Callers hold the write lock.
+func (s *shard[K, V]) recost(e *entry[K, V], c int64) {
+	s.cost += c - s.costOf(e)
+	s.storeCost(e, c)
+}
+
 // fits reports whether an entry of the given cost may be stored at all.
 func (s *shard[K, V]) fits(cost int64) bool {
 	return cost >= 0 && (s.maxCost == 0 || cost <= s.maxCost)
@@ -391,7 +442,8 @@ func (s *shard[K, V]) newEntry(h uint64, key K, value V, cost int64) *entry[K, V
 		e = new(entry[K, V])
 	}
 	s.spare = nil
-	e.key, e.value, e.cost = key, value, cost
+	e.key, e.value = key, value
+	s.storeCost(e, cost)
 	e.node.Hash = h
 	return e
 }
@@ -408,7 +460,7 @@ func (s *shard[K, V]) recycle(e *entry[K, V]) {
 		zv V
 	)
 	e.key, e.value = zk, zv
-	e.deadline, e.cost = 0, 0
+	e.deadline = 0
 	e.stamp.Store(0)
 	s.spare = e
 }

@@ -1,0 +1,51 @@
+package shardcache
+
+import (
+	"testing"
+
+	"github.com/shardcache/shardcache/policy"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestFreshAcrossWraparound checks that an entry's age in promotions stays
+// exact when the shard's count passes 2³², where the 32-bit stamps wrap:
+// an entry is fresh for exactly fresh promotions after it was promoted,
+// whether it was promoted before the wrap or after it.
+func TestFreshAcrossWraparound(t *testing.T) {
+	var s shard[int, int]
+	s.init(1000, 0, policy.NewLRU[*entry[int, int]]())
+	es := make([]*entry[int, int], 400)
+	for i := range es {
+		es[i] = s.newEntry(uint64(i)*0x9e3779b97f4a7c15, i, i, 1)
+		s.insert(es[i])
+	}
+	require.Equal(t, uint64(100), s.fresh)
+
+	next := 1
+	promote := func(n int) { // n promotions of other entries
+		for range n {
+			s.touch(es[next])
+			next++
+		}
+	}
+	s.promotions.Store(1<<32 - 10)
+	before := es[0]
+	s.touch(before) // stamped 2³²-9
+	promote(18)     // the count passes 2³²
+	after := es[next]
+	next++
+	s.touch(after) // stamped 10
+	assert.True(t, s.isFresh(after), "promoted just now, after the wrap")
+	assert.True(t, s.isFresh(before), "19 promotions ago, across the wrap")
+
+	promote(80)
+	assert.True(t, s.isFresh(before), "99 promotions ago")
+	promote(1)
+	assert.False(t, s.isFresh(before), "100 promotions ago: no longer fresh")
+	assert.True(t, s.isFresh(after), "81 promotions ago")
+	promote(18)
+	assert.True(t, s.isFresh(after), "99 promotions ago")
+	promote(1)
+	assert.False(t, s.isFresh(after), "100 promotions ago")
+}
