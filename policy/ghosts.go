@@ -3,7 +3,8 @@ package policy
 // ghosts holds ARC's two history lists, B1 and B2: the hashes of recently
 // evicted keys, without their entries. Both lists live in one fixed pool of
 // nodes linked by index, and a map finds a hash's node, so a ghost costs
-// about 40 bytes and adding, finding or dropping one is O(1).
+// a 16-byte node, one byte naming its list and its map slot, and adding,
+// finding or dropping one is O(1).
 //
 // The pool has exactly as many nodes as the shard's capacity in entries, so
 // B1 and B2 together never hold more than that; when it is full, push drops
@@ -12,7 +13,8 @@ package policy
 type ghosts struct {
 	index map[uint64]int32 // hash -> node
 	nodes []ghost
-	free  int32 // first unused node, chained through next; -1 when none
+	in    []uint8 // in[i]: the list node i is in, b1 or b2, or 0 when free (beside the nodes, which it would pad to 24 bytes)
+	free  int32   // first unused node, chained through next; -1 when none
 	lists [3]ghostList
 }
 
@@ -25,7 +27,6 @@ const (
 type ghost struct {
 	hash       uint64
 	prev, next int32 // towards the front (newer) and the back (older); -1 at the ends
-	list       uint8 // b1, b2, or 0 when free
 }
 
 type ghostList struct {
@@ -49,6 +50,7 @@ func (g *ghosts) resize(n int) {
 	}
 	old := len(g.nodes)
 	g.nodes = append(g.nodes, make([]ghost, n-old)...)
+	g.in = append(g.in, make([]uint8, n-old)...)
 	for i := n - 1; i >= old; i-- {
 		g.nodes[i] = ghost{prev: -1, next: g.free}
 		g.free = int32(i)
@@ -64,7 +66,7 @@ func (g *ghosts) len(l uint8) int { return g.lists[l].len }
 // find returns the list holding h, or 0.
 func (g *ghosts) find(h uint64) uint8 {
 	if i, ok := g.index[h]; ok {
-		return g.nodes[i].list
+		return g.in[i]
 	}
 	return 0
 }
@@ -95,7 +97,8 @@ func (g *ghosts) push(l uint8, h uint64, dropB1 bool) {
 	n := &g.nodes[i]
 	g.free = n.next
 	gl := &g.lists[l]
-	*n = ghost{hash: h, prev: -1, next: gl.front, list: l}
+	*n = ghost{hash: h, prev: -1, next: gl.front}
+	g.in[i] = l
 	if gl.front >= 0 {
 		g.nodes[gl.front].prev = i
 	} else {
@@ -115,7 +118,7 @@ func (g *ghosts) dropOldest(l uint8) {
 
 func (g *ghosts) unlink(i int32) {
 	n := &g.nodes[i]
-	gl := &g.lists[n.list]
+	gl := &g.lists[g.in[i]]
 	if n.prev >= 0 {
 		g.nodes[n.prev].next = n.next
 	} else {
@@ -129,5 +132,6 @@ func (g *ghosts) unlink(i int32) {
 	gl.len--
 	delete(g.index, n.hash)
 	*n = ghost{prev: -1, next: g.free}
+	g.in[i] = 0
 	g.free = i
 }
