@@ -1,6 +1,6 @@
 # Everyday targets. Anything longer than a line or two lives in scripts/ or
 # bench/scripts/, with a comment on top saying what it does.
-.PHONY: run test bench bench-peers bench-shards bench-memory hitratio plots
+.PHONY: run test bench bench-peers bench-policies bench-shards bench-memory hitratio plots
 
 # The main job: today a demo of the engine under concurrent load.
 run:
@@ -18,6 +18,10 @@ bench:
 # map+RWMutex, -count 6, summarised with benchstat (1 h measured with BENCHTIME=200ms, longer at the 1 s default; BENCH=regexp narrows it).
 bench-peers:
 	./bench/scripts/bench-peers.sh
+
+# The peer suite's workloads for shardcache with LRU, ARC and W-TinyLFU (about 10 min with BENCHTIME=200ms).
+bench-policies:
+	BENCH=Policies OUT=results/policies.txt ./bench/scripts/bench-peers.sh
 
 # The engine's benchmarks at shard counts 1..256, -count 10, pivoted by benchstat.
 bench-shards:

@@ -101,6 +101,19 @@ func BenchmarkThroughput(b *testing.B) {
 		throughputKeys[string], throughputKeys[uint64])
 }
 
+// BenchmarkPolicies runs BenchmarkThroughput's workloads for shardcache
+// with each eviction policy at the default shard count: LRU (cache
+// shardcache), ARC (sc-arc) and W-TinyLFU (sc-tinylfu). It is apart from
+// the peer suite, which it would lengthen by half, and judges issue 5's
+// target that Get with ARC or admission stays within 10% of LRU:
+//
+//	COUNT=6 BENCHTIME=200ms make bench-policies
+func BenchmarkPolicies(b *testing.B) {
+	forEachCache(b, func(f adapter.Factory[string, uint64]) bool {
+		return f.Name == "shardcache" || f.Name == "sc-arc" || f.Name == "sc-tinylfu"
+	}, throughputKeys[string], throughputKeys[uint64])
+}
+
 // forEachCache runs, for every cache that keep accepts, the sub-benchmarks
 // cache=NAME/keys=string (str) and cache=NAME/keys=int (ints).
 func forEachCache(b *testing.B, keep func(adapter.Factory[string, uint64]) bool,

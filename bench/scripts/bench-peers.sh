@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the peer throughput suite (BenchmarkThroughput, BenchmarkOverwrite) COUNT times, one pass at a time so that the caches interleave on a noisy machine, then summarises with benchstat. Env: COUNT (6), BENCH (regexp, default 'Throughput|Overwrite'), BENCHTIME (1s), CPU (1,2), OUT (results/peers.txt); the full suite took 1 h with BENCHTIME=200ms on the 2-core benchmark VM, and takes longer at the 1 s default.
+# Runs the peer throughput suite (BenchmarkThroughput, BenchmarkOverwrite; with BENCH=Policies, shardcache's policies on the same workloads) COUNT times, one pass at a time so that the caches interleave on a noisy machine, then summarises with benchstat. Env: COUNT (6), BENCH (regexp, default 'Throughput|Overwrite'), BENCHTIME (1s), CPU (1,2), OUT (results/peers.txt); the full suite took 1 h with BENCHTIME=200ms on the 2-core benchmark VM, and takes longer at the 1 s default.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT=${COUNT:-6}
