@@ -203,8 +203,9 @@ const (
 	// 2003): recency and frequency lists whose balance adapts to the
 	// workload through the history of recently evicted keys (hashes only,
 	// at most the shard's capacity of them). It resists scans better than
-	// LRU and costs about 54 bytes per entry of capacity for that history
-	// (bench module, BenchmarkMemory). With MaxCost but no
+	// LRU and costs 33 to 49 bytes per entry of capacity for that history
+	// (34 measured by the bench module's BenchmarkMemory, at 1024 entries
+	// per shard; the index rounds up to a power of two). With MaxCost but no
 	// MaxEntries, it adapts on the number of entries the shard holds when
 	// the cost budget first makes it evict (see policy.ARC).
 	ARC

@@ -271,3 +271,27 @@ func BenchmarkGetPolicy(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkEvictingSetPolicy is BenchmarkEvictingSet (every Set inserts a
+// key the cache does not hold and evicts one; a cache of a quarter of the
+// keys, default shard count) for every Policy × Admission combination: the
+// write path, where ARC adds and drops a ghost and W-TinyLFU runs its
+// admission contest on every Set.
+//
+//	go test -run '^$' -bench EvictingSetPolicy -count 10 . | benchstat -col /policy -
+func BenchmarkEvictingSetPolicy(b *testing.B) {
+	for _, conf := range policyConfigs {
+		b.Run(fmt.Sprintf("policy=%v+%v", conf.p, conf.a), func(b *testing.B) {
+			c := newFilled(b, Config[string, int]{MaxEntries: benchKeys / 4, Policy: conf.p, Admission: conf.a})
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				i := ringStart()
+				for pb.Next() {
+					c.Set(benchKeyNames[i%benchKeys], int(i))
+					i++
+				}
+			})
+		})
+	}
+}

@@ -42,8 +42,8 @@ package policy
 // time the shard evicts, c becomes the number of entries it holds less
 // one, and it grows whenever the shard later evicts while holding more.
 // ARC then adapts on entry counts while the cost budget decides when to
-// evict. Growing the ghost pool allocates; nothing else does, except the
-// map of ghosts (pre-sized for c).
+// evict. Growing the ghost pool (and its index) allocates; nothing else
+// does.
 //
 // With an admission filter (NewARCTinyLFU), a new key that was no ghost
 // must also be estimated more popular than the entry REPLACE chose, or it

@@ -2,16 +2,26 @@ package policy
 
 // ghosts holds ARC's two history lists, B1 and B2: the hashes of recently
 // evicted keys, without their entries. Both lists live in one fixed pool of
-// nodes linked by index, and a map finds a hash's node, so a ghost costs
-// a 16-byte node, one byte naming its list and its map slot, and adding,
-// finding or dropping one is O(1).
+// nodes linked by index, and an open-addressing index finds a hash's node,
+// so a ghost costs a 16-byte node, one byte naming its list and two or
+// four index slots of 8 bytes, and adding, finding or dropping one is O(1).
+//
+// The index is a table of linear probing at most half full, written here
+// rather than taken from Go's map because every eviction of an ARC shard
+// adds a ghost and drops one: with a map those four map operations were a
+// third of an evicting Set's time. A slot holds 0 when empty, otherwise
+// the top 32 bits of the mixed hash (the tag) above the node's index plus
+// one. The tag also gives the slot's home, so a deletion can close the gap
+// it leaves (backward shift, no tombstones) without reading any node, and a
+// probe reads a node only when the tags match, to compare the full hash.
 //
 // The pool has exactly as many nodes as the shard's capacity in entries, so
 // B1 and B2 together never hold more than that; when it is full, push drops
 // an old ghost to make room, from the list its caller names. It is not
 // safe for concurrent use.
 type ghosts struct {
-	index map[uint64]int32 // hash -> node
+	slots []uint64 // the index: tag<<32 | node+1, or 0; a power of two, at least twice the pool
+	shift uint     // 64 - log2(len(slots)): a mixed hash's top bits pick its home slot
 	nodes []ghost
 	in    []uint8 // in[i]: the list node i is in, b1 or b2, or 0 when free (beside the nodes, which it would pad to 24 bytes)
 	free  int32   // first unused node, chained through next; -1 when none
@@ -34,15 +44,24 @@ type ghostList struct {
 	len         int
 }
 
-// resize gives the pool room for n ghosts, keeping those it holds. It
-// allocates; ARC calls it at construction and when a cost-bounded shard
-// learns a larger capacity.
+// ghostMix spreads a key hash for the index. Within one shard the engine's
+// hashes agree in their low bits (those picked the shard); a multiply by an
+// odd constant makes the top bits, which pick the slot, depend on all 64.
+func ghostMix(h uint64) uint64 { return h * 0x9e3779b97f4a7c15 }
+
+// maxGhosts bounds the pool: nodes are linked by int32 indexes. A shard
+// that large would need 32 GiB for its ghosts alone.
+const maxGhosts = 1<<31 - 1
+
+// resize gives the pool room for n ghosts (at most maxGhosts), keeping
+// those it holds. It allocates; ARC calls it at construction and when a
+// cost-bounded shard learns a larger capacity.
 func (g *ghosts) resize(n int) {
+	n = min(n, maxGhosts)
 	if n <= len(g.nodes) {
 		return
 	}
-	if g.index == nil {
-		g.index = make(map[uint64]int32, n)
+	if g.nodes == nil {
 		g.free = -1
 		for l := range g.lists {
 			g.lists[l] = ghostList{front: -1, back: -1}
@@ -55,6 +74,18 @@ func (g *ghosts) resize(n int) {
 		g.nodes[i] = ghost{prev: -1, next: g.free}
 		g.free = int32(i)
 	}
+	// A new index, at most half full, holding the ghosts kept.
+	bits := uint(1)
+	for 1<<bits < 2*n {
+		bits++
+	}
+	g.slots = make([]uint64, 1<<bits)
+	g.shift = 64 - bits
+	for i := range old {
+		if g.in[i] != 0 {
+			g.place(g.nodes[i].hash, int32(i))
+		}
+	}
 }
 
 // cap returns how many ghosts the pool holds at most.
@@ -65,7 +96,7 @@ func (g *ghosts) len(l uint8) int { return g.lists[l].len }
 
 // find returns the list holding h, or 0.
 func (g *ghosts) find(h uint64) uint8 {
-	if i, ok := g.index[h]; ok {
+	if _, i := g.lookup(h); i >= 0 {
 		return g.in[i]
 	}
 	return 0
@@ -73,8 +104,8 @@ func (g *ghosts) find(h uint64) uint8 {
 
 // forget removes h from whichever list holds it.
 func (g *ghosts) forget(h uint64) {
-	if i, ok := g.index[h]; ok {
-		g.unlink(i)
+	if pos, i := g.lookup(h); i >= 0 {
+		g.unlinkAt(i, pos)
 	}
 }
 
@@ -106,17 +137,19 @@ func (g *ghosts) push(l uint8, h uint64, dropB1 bool) {
 	}
 	gl.front = i
 	gl.len++
-	g.index[h] = i
+	g.place(h, i)
 }
 
 // dropOldest removes the oldest ghost of list l, if any.
 func (g *ghosts) dropOldest(l uint8) {
 	if i := g.lists[l].back; i >= 0 {
-		g.unlink(i)
+		g.unlinkAt(i, g.slotOf(i))
 	}
 }
 
-func (g *ghosts) unlink(i int32) {
+// unlinkAt removes node i, whose index slot is pos, from its list and the
+// index, and frees it.
+func (g *ghosts) unlinkAt(i int32, pos uint64) {
 	n := &g.nodes[i]
 	gl := &g.lists[g.in[i]]
 	if n.prev >= 0 {
@@ -130,8 +163,71 @@ func (g *ghosts) unlink(i int32) {
 		gl.back = n.prev
 	}
 	gl.len--
-	delete(g.index, n.hash)
+	g.vacate(pos)
 	*n = ghost{prev: -1, next: g.free}
 	g.in[i] = 0
 	g.free = i
+}
+
+// lookup returns the index slot and the node of hash h, or node -1 and
+// the empty slot where the probe for h ended.
+func (g *ghosts) lookup(h uint64) (pos uint64, i int32) {
+	if len(g.slots) == 0 {
+		return 0, -1
+	}
+	m := ghostMix(h)
+	tag, mask := m>>32, uint64(len(g.slots)-1)
+	for pos = m >> g.shift; ; pos = (pos + 1) & mask {
+		s := g.slots[pos]
+		if s == 0 {
+			return pos, -1
+		}
+		if s>>32 == tag {
+			if i = int32(uint32(s)) - 1; g.nodes[i].hash == h {
+				return pos, i
+			}
+		}
+	}
+}
+
+// slotOf returns the index slot of node i, which is in a list.
+func (g *ghosts) slotOf(i int32) uint64 {
+	m := ghostMix(g.nodes[i].hash)
+	want, mask := m>>32<<32|uint64(i+1), uint64(len(g.slots)-1)
+	pos := m >> g.shift
+	for g.slots[pos] != want {
+		pos = (pos + 1) & mask
+	}
+	return pos
+}
+
+// place indexes node i under hash h, which the index does not hold.
+func (g *ghosts) place(h uint64, i int32) {
+	m := ghostMix(h)
+	mask := uint64(len(g.slots) - 1)
+	pos := m >> g.shift
+	for g.slots[pos] != 0 {
+		pos = (pos + 1) & mask
+	}
+	g.slots[pos] = m>>32<<32 | uint64(i+1)
+}
+
+// vacate empties slot pos and closes the gap: every later slot of the same
+// probe run whose home is not between the gap and itself moves back into
+// the gap, so a probe never stops early at a hole.
+func (g *ghosts) vacate(pos uint64) {
+	mask := uint64(len(g.slots) - 1)
+	for next := (pos + 1) & mask; ; next = (next + 1) & mask {
+		s := g.slots[next]
+		if s == 0 {
+			break
+		}
+		// The slot's home is the top bits of its tag. It may fill the gap
+		// if the gap lies on its probe path, from home up to next.
+		if home := s >> 32 >> (g.shift - 32); (next-home)&mask >= (next-pos)&mask {
+			g.slots[pos] = s
+			pos = next
+		}
+	}
+	g.slots[pos] = 0
 }
