@@ -19,7 +19,7 @@ bench:
 bench-peers:
 	./bench/scripts/bench-peers.sh
 
-# The peer suite's workloads for shardcache with LRU, ARC and W-TinyLFU (about 10 min with BENCHTIME=200ms).
+# The peer suite's workloads for shardcache with LRU, ARC and W-TinyLFU, -count 6 (45 min with BENCHTIME=200ms).
 bench-policies:
 	BENCH=Policies OUT=results/policies.txt ./bench/scripts/bench-peers.sh
 

@@ -104,7 +104,7 @@ func BenchmarkThroughput(b *testing.B) {
 // BenchmarkPolicies runs BenchmarkThroughput's workloads for shardcache
 // with each eviction policy at the default shard count: LRU (cache
 // shardcache), ARC (sc-arc) and W-TinyLFU (sc-tinylfu). It is apart from
-// the peer suite, which it would lengthen by half, and judges issue 5's
+// the peer suite, which it would lengthen by a quarter, and judges issue 5's
 // target that Get with ARC or admission stays within 10% of LRU:
 //
 //	COUNT=6 BENCHTIME=200ms make bench-policies

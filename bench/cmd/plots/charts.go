@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"image/color"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -65,6 +66,110 @@ func throughputCharts(points []point, outDir string) ([]string, error) {
 		files = append(files, name)
 	}
 	return files, nil
+}
+
+// policyCharts draws BenchmarkPolicies' results, one chart per GOMAXPROCS:
+// a group of bars per mix, a bar per policy other than LRU, height the
+// policy's throughput relative to LRU's (see relativeToLRU), with a dashed
+// line at 0.9, issue 5's floor for Get.
+func policyCharts(points []point, outDir string) ([]string, error) {
+	rel := relativeToLRU(points)
+	var files []string
+	for _, procs := range uniqBy(rel, func(r relThroughput) string { return strconv.Itoa(r.procs) }) {
+		var mine []relThroughput
+		for _, r := range rel {
+			if strconv.Itoa(r.procs) == procs {
+				mine = append(mine, r)
+			}
+		}
+		mixes := uniqBy(mine, func(r relThroughput) string { return r.mix })
+		slices.SortStableFunc(mixes, func(a, b string) int { return cmp.Compare(atoi(b), atoi(a)) })
+		pl := plot.New()
+		pl.Title.Text = fmt.Sprintf("Throughput relative to LRU, GOMAXPROCS=%s (geometric mean over keys, zipf, par; higher is better)", procs)
+		pl.Y.Label.Text = "LRU ns/op ÷ policy ns/op"
+		pl.X.Label.Text = "read % (mix)"
+		err := groupedBars(pl, mixes, uniqBy(mine, func(r relThroughput) string { return r.cache }), func(c, m string) float64 {
+			for _, r := range mine {
+				if r.cache == c && r.mix == m {
+					return r.ratio
+				}
+			}
+			return 0
+		})
+		if err != nil {
+			return nil, err
+		}
+		floor, err := plotter.NewLine(plotter.XYs{{X: pl.X.Min, Y: 0.9}, {X: pl.X.Max, Y: 0.9}})
+		if err != nil {
+			return nil, err
+		}
+		floor.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+		pl.Add(floor)
+		pl.Legend.Add("0.9 (target floor)", floor)
+		name := fmt.Sprintf("policies_cpu%s.png", procs)
+		if err := pl.Save(22*vg.Centimeter, 12*vg.Centimeter, filepath.Join(outDir, name)); err != nil {
+			return nil, err
+		}
+		files = append(files, name)
+	}
+	return files, nil
+}
+
+// relThroughput is one policy's throughput relative to LRU on one mix at
+// one GOMAXPROCS.
+type relThroughput struct {
+	procs      int
+	cache, mix string
+	ratio      float64 // geometric mean of LRU ns/op ÷ the policy's ns/op
+	workloads  int     // how many workloads (keys, zipf, par) the mean covers
+}
+
+// relativeToLRU pairs every BenchmarkPolicies point of a policy with LRU's
+// (cache=shardcache) point of the same workload and GOMAXPROCS, and returns
+// per policy, mix and GOMAXPROCS the geometric mean of LRU's median ns/op
+// over the policy's, in first-seen order. Workloads LRU lacks are left out.
+func relativeToLRU(points []point) []relThroughput {
+	const lru = "shardcache"
+	type workload struct {
+		procs                int
+		keys, zipf, mix, par string
+	}
+	wl := func(p point) workload {
+		return workload{p.procs, p.keys["keys"], p.keys["zipf"], p.keys["mix"], p.keys["par"]}
+	}
+	base := map[workload]float64{}
+	for _, p := range points {
+		if p.base == "Policies" && p.keys["cache"] == lru && p.nsOp > 0 {
+			base[wl(p)] = p.nsOp
+		}
+	}
+	type group struct {
+		procs      int
+		cache, mix string
+	}
+	sums := map[group]*relThroughput{}
+	var out []*relThroughput
+	for _, p := range points {
+		b, ok := base[wl(p)]
+		if p.base != "Policies" || p.keys["cache"] == lru || p.nsOp <= 0 || !ok {
+			continue
+		}
+		g := group{p.procs, p.keys["cache"], p.keys["mix"]}
+		r := sums[g]
+		if r == nil {
+			r = &relThroughput{procs: g.procs, cache: g.cache, mix: g.mix}
+			sums[g] = r
+			out = append(out, r)
+		}
+		r.ratio += math.Log(b / p.nsOp) // a sum of logs until the end
+		r.workloads++
+	}
+	res := make([]relThroughput, len(out))
+	for i, r := range out {
+		res[i] = *r
+		res[i].ratio = math.Exp(r.ratio / float64(r.workloads))
+	}
+	return res
 }
 
 // memoryChart draws BenchmarkMemory's B/entry: a group of bars per key

@@ -4,6 +4,8 @@
 //     cache and mix, one chart per key type, skew, GOMAXPROCS and par;
 //   - hitratio_*.png from cmd/hitratio's CSV (-hitratio): hit ratio against
 //     capacity, one chart per sequence;
+//   - policies_cpu*.png from BenchmarkPolicies output (-policies): ARC's
+//     and W-TinyLFU's throughput relative to LRU, by mix;
 //   - shards.png from the root package's benchmarks (-shards): ns/op
 //     against shard count, one line per benchmark;
 //   - memory.png from BenchmarkMemory output (-memory): heap bytes per
@@ -23,18 +25,19 @@ import (
 
 func main() {
 	peers := flag.String("peers", "results/peers.txt", "BenchmarkThroughput output")
+	policies := flag.String("policies", "results/policies.txt", "BenchmarkPolicies output")
 	hitratio := flag.String("hitratio", "results/hitratio.csv", "cmd/hitratio -csv output")
 	shards := flag.String("shards", "results/shards.txt", "root package benchmark output with shards=N")
 	memory := flag.String("memory", "results/memory.txt", "BenchmarkMemory output")
 	out := flag.String("out", "../docs/img", "directory for the PNG files")
 	flag.Parse()
-	if err := run(*peers, *hitratio, *shards, *memory, *out); err != nil {
+	if err := run(*peers, *policies, *hitratio, *shards, *memory, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "plots:", err)
 		os.Exit(1)
 	}
 }
 
-func run(peers, hitratio, shards, memory, out string) error {
+func run(peers, policies, hitratio, shards, memory, out string) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
@@ -66,6 +69,7 @@ func run(peers, hitratio, shards, memory, out string) error {
 		draw       func() ([]string, error)
 	}{
 		{"throughput", peers, fromBench(peers, throughputCharts)},
+		{"policies", policies, fromBench(policies, policyCharts)},
 		{"hit ratio", hitratio, func() ([]string, error) { return hitRatioCharts(hitratio, out) }},
 		{"shards", shards, fromBench(shards, shardCharts)},
 		{"memory", memory, fromBench(memory, memoryChart)},

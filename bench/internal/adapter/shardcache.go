@@ -25,7 +25,8 @@ func shardcacheOneShardFactory[K Key, V any]() Factory[K, V] {
 
 // shardcachePolicyFactories are the engine's other eviction policies, for
 // the hit-ratio simulator: ARC and W-TinyLFU (Admission: AdmitTinyLFU),
-// each with one shard (exact) and with the default shard count.
+// each with one shard (exact) and with the default shard count. The peer
+// suite skips them; BenchmarkPolicies picks the default-sharded two by name.
 func shardcachePolicyFactories[K Key, V any]() []Factory[K, V] {
 	variants := []struct {
 		name string
