@@ -70,8 +70,8 @@ func throughputCharts(points []point, outDir string) ([]string, error) {
 
 // policyCharts draws BenchmarkPolicies' results, one chart per GOMAXPROCS:
 // a group of bars per mix, a bar per policy other than LRU, height the
-// policy's throughput relative to LRU's (see relativeToLRU), with a dashed
-// line at 0.9, issue 5's floor for Get.
+// policy's throughput relative to LRU's (see relativeToLRU), with a line
+// at 1 (LRU) and a dashed one at 0.9, issue 5's floor for Get.
 func policyCharts(points []point, outDir string) ([]string, error) {
 	rel := relativeToLRU(points)
 	var files []string
@@ -99,13 +99,20 @@ func policyCharts(points []point, outDir string) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		floor, err := plotter.NewLine(plotter.XYs{{X: pl.X.Min, Y: 0.9}, {X: pl.X.Max, Y: 0.9}})
-		if err != nil {
-			return nil, err
+		for _, ref := range []struct {
+			y     float64
+			label string
+		}{{1, "1 (as fast as LRU)"}, {0.9, "0.9 (target floor)"}} {
+			l, err := plotter.NewLine(plotter.XYs{{X: pl.X.Min, Y: ref.y}, {X: pl.X.Max, Y: ref.y}})
+			if err != nil {
+				return nil, err
+			}
+			if ref.y != 1 {
+				l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+			}
+			pl.Add(l)
+			pl.Legend.Add(ref.label, l)
 		}
-		floor.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-		pl.Add(floor)
-		pl.Legend.Add("0.9 (target floor)", floor)
 		name := fmt.Sprintf("policies_cpu%s.png", procs)
 		if err := pl.Save(22*vg.Centimeter, 12*vg.Centimeter, filepath.Join(outDir, name)); err != nil {
 			return nil, err
