@@ -203,9 +203,10 @@ const (
 	// 2003): recency and frequency lists whose balance adapts to the
 	// workload through the history of recently evicted keys (hashes only,
 	// at most the shard's capacity of them). It resists scans better than
-	// LRU and costs 33 to 49 bytes per entry of capacity for that history
-	// (34 measured by the bench module's BenchmarkMemory, at 1024 entries
-	// per shard; the index rounds up to a power of two). With MaxCost but no
+	// LRU. Its history costs 33 to 49 bytes per entry of capacity once the
+	// cache has evicted as many entries as it holds (about 34 at 1024
+	// entries per shard; the index rounds up to a power of two), and is
+	// allocated as it fills, not by New. With MaxCost but no
 	// MaxEntries, it adapts on the number of entries the shard holds when
 	// the cost budget first makes it evict (see policy.ARC).
 	ARC

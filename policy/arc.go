@@ -17,7 +17,7 @@ package policy
 // and Remove, which moves the victim's hash to B1 or B2. Touch is a hit:
 // the entry moves to the front of T2.
 //
-// History: B1 and B2 are hashes only (Node.Hash), in a pool of exactly c
+// History: B1 and B2 are hashes only (Node.Hash), in a pool of at most c
 // nodes, so together they never hold more than c keys. This is the paper's
 // bound on the directory (|T1|+|T2|+|B1|+|B2| <= 2c, so |B1|+|B2| <= c in a
 // full cache), enforced directly: when the pool is full, the oldest ghost
@@ -42,8 +42,10 @@ package policy
 // time the shard evicts, c becomes the number of entries it holds less
 // one, and it grows whenever the shard later evicts while holding more.
 // ARC then adapts on entry counts while the cost budget decides when to
-// evict. Growing the ghost pool (and its index) allocates; nothing else
-// does.
+// evict. The ghost pool and its index are allocated as ghosts arrive,
+// doubling until they hold c, so Remove allocates about log2(c) times in a
+// shard's life and a cache that never fills never allocates a history;
+// nothing else allocates.
 //
 // With an admission filter (NewARCTinyLFU), a new key that was no ghost
 // must also be estimated more popular than the entry REPLACE chose, or it

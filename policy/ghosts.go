@@ -1,7 +1,7 @@
 package policy
 
 // ghosts holds ARC's two history lists, B1 and B2: the hashes of recently
-// evicted keys, without their entries. Both lists live in one fixed pool of
+// evicted keys, without their entries. Both lists live in one pool of
 // nodes linked by index, and an open-addressing index finds a hash's node,
 // so a ghost costs a 16-byte node, one byte naming its list and two or
 // four index slots of 8 bytes, and adding, finding or dropping one is O(1).
@@ -15,16 +15,20 @@ package policy
 // it leaves (backward shift, no tombstones) without reading any node, and a
 // probe reads a node only when the tags match, to compare the full hash.
 //
-// The pool has exactly as many nodes as the shard's capacity in entries, so
-// B1 and B2 together never hold more than that; when it is full, push drops
-// an old ghost to make room, from the list its caller names. It is not
-// safe for concurrent use.
+// The pool holds at most as many ghosts as the shard's capacity in
+// entries (limit), so B1 and B2 together never hold more than that; when
+// it is full, push drops an old ghost to make room, from the list its
+// caller names. Its nodes and index are allocated as ghosts arrive,
+// doubling up to limit, so a cache that never fills never pays for a
+// history, and a large MaxEntries is not allocated up front. It is not safe
+// for concurrent use.
 type ghosts struct {
-	slots []uint64 // the index: tag<<32 | node+1, or 0; a power of two, at least twice the pool
+	slots []uint64 // the index: tag<<32 | node+1, or 0; a power of two, at least twice the nodes
 	shift uint     // 64 - log2(len(slots)): a mixed hash's top bits pick its home slot
-	nodes []ghost
-	in    []uint8 // in[i]: the list node i is in, b1 or b2, or 0 when free (beside the nodes, which it would pad to 24 bytes)
-	free  int32   // first unused node, chained through next; -1 when none
+	nodes []ghost  // allocated so far, at most limit
+	in    []uint8  // in[i]: the list node i is in, b1 or b2, or 0 when free (beside the nodes, which it would pad to 24 bytes)
+	free  int32    // first unused node, chained through next; -1 when none
+	limit int      // the most ghosts the pool may hold
 	lists [3]ghostList
 }
 
@@ -53,28 +57,40 @@ func ghostMix(h uint64) uint64 { return h * 0x9e3779b97f4a7c15 }
 // that large would need 32 GiB for its ghosts alone.
 const maxGhosts = 1<<31 - 1
 
-// resize gives the pool room for n ghosts (at most maxGhosts), keeping
-// those it holds. It allocates; ARC calls it at construction and when a
-// cost-bounded shard learns a larger capacity.
+// minGhostNodes is the pool's first allocation.
+const minGhostNodes = 4
+
+// resize lets the pool hold n ghosts (at most maxGhosts), keeping those it
+// holds. It allocates nothing: ARC calls it at construction and when a
+// cost-bounded shard learns a larger capacity, and the pool grows as
+// ghosts arrive (see grow).
 func (g *ghosts) resize(n int) {
 	n = min(n, maxGhosts)
-	if n <= len(g.nodes) {
+	if n <= g.limit {
 		return
 	}
-	if g.nodes == nil {
+	if g.limit == 0 {
 		g.free = -1
 		for l := range g.lists {
 			g.lists[l] = ghostList{front: -1, back: -1}
 		}
 	}
+	g.limit = n
+}
+
+// grow adds nodes to an exhausted pool that is below its limit, doubling
+// the allocation (at most to limit), and rebuilds the index at twice the
+// new size. It allocates; amortised over the ghosts it makes room for, it
+// is O(1) per push.
+func (g *ghosts) grow() {
 	old := len(g.nodes)
+	n := min(max(2*old, minGhostNodes), g.limit)
 	g.nodes = append(g.nodes, make([]ghost, n-old)...)
 	g.in = append(g.in, make([]uint8, n-old)...)
 	for i := n - 1; i >= old; i-- {
 		g.nodes[i] = ghost{prev: -1, next: g.free}
 		g.free = int32(i)
 	}
-	// A new index, at most half full, holding the ghosts kept.
 	bits := uint(1)
 	for 1<<bits < 2*n {
 		bits++
@@ -89,7 +105,7 @@ func (g *ghosts) resize(n int) {
 }
 
 // cap returns how many ghosts the pool holds at most.
-func (g *ghosts) cap() int { return len(g.nodes) }
+func (g *ghosts) cap() int { return g.limit }
 
 // len returns the length of list l.
 func (g *ghosts) len(l uint8) int { return g.lists[l].len }
@@ -113,10 +129,13 @@ func (g *ghosts) forget(h uint64) {
 // the oldest ghost of B1 when dropB1 is true (or B2 is empty), of B2
 // otherwise (or when B1 is empty). It does nothing in a pool of size 0.
 func (g *ghosts) push(l uint8, h uint64, dropB1 bool) {
-	if len(g.nodes) == 0 {
+	if g.limit == 0 {
 		return
 	}
 	g.forget(h) // a hash is in one list at most
+	if g.free < 0 && len(g.nodes) < g.limit {
+		g.grow()
+	}
 	if g.free < 0 {
 		if g.lists[b1].len > 0 && (dropB1 || g.lists[b2].len == 0) {
 			g.dropOldest(b1)

@@ -125,8 +125,9 @@ func TestGhostsMatchModel(t *testing.T) {
 	}
 }
 
-// TestGhostsResizeKeepsHistory grows a pool that holds ghosts: they stay in
-// their lists, in order, and the index still finds every one.
+// TestGhostsResizeKeepsHistory raises the limit of a pool that holds
+// ghosts: they stay in their lists, in order, the index still finds every
+// one, and the pool then grows to the new limit before it drops any.
 func TestGhostsResizeKeepsHistory(t *testing.T) {
 	var g ghosts
 	g.resize(4)
@@ -135,23 +136,64 @@ func TestGhostsResizeKeepsHistory(t *testing.T) {
 	}
 	before := [3][]uint64{nil, ghostKeys(&g, b1), ghostKeys(&g, b2)}
 	g.resize(100)
-	if g.cap() != 100 || len(g.slots) < 200 {
-		t.Fatalf("cap %d, %d slots after resize(100)", g.cap(), len(g.slots))
+	if g.cap() != 100 || len(g.nodes) != 4 {
+		t.Fatalf("cap %d, %d nodes after resize(100): resize must only raise the limit", g.cap(), len(g.nodes))
 	}
 	for l := uint8(b1); l <= b2; l++ {
 		if got := ghostKeys(&g, l); !slices.Equal(got, before[l]) {
 			t.Errorf("list %d = %x after resize, want %x", l, got, before[l])
 		}
+	}
+	for h := uint64(100); h < 196; h++ { // 96 more: the pool reaches 100 without dropping
+		g.push(b2, h, false)
+	}
+	for l := uint8(b1); l <= b2; l++ {
 		for _, h := range before[l] {
 			if g.find(h) != l {
-				t.Errorf("find(%x) = %d after resize, want %d", h, g.find(h), l)
+				t.Errorf("find(%x) = %d after growing, want %d", h, g.find(h), l)
 			}
 		}
 	}
-	for h := uint64(100); h < 200; h++ { // fill the larger pool: no ghost is dropped before it is full
-		g.push(b2, h, false)
+	if n := g.len(b1) + g.len(b2); n != 100 || len(g.nodes) != 100 {
+		t.Errorf("%d ghosts in %d nodes, want 100 in 100", n, len(g.nodes))
 	}
-	if n := g.len(b1) + g.len(b2); n != 100 {
-		t.Errorf("%d ghosts in a pool of 100", n)
+	old := ghostKeys(&g, b2)
+	g.push(b2, 1000, false) // full: the oldest of B2 (dropB1 is false) makes room
+	want := append([]uint64{1000}, old[:len(old)-1]...)
+	if got := ghostKeys(&g, b2); !slices.Equal(got, want) || len(g.nodes) != 100 || g.find(old[len(old)-1]) != 0 {
+		t.Errorf("full pool: B2 = %x in %d nodes, want %x in 100", got, len(g.nodes), want)
+	}
+}
+
+// TestGhostsAllocateOnDemand checks that a large limit costs nothing until
+// ghosts arrive, and that the pool and index grow by doubling.
+func TestGhostsAllocateOnDemand(t *testing.T) {
+	var g ghosts
+	g.resize(1 << 20)
+	if g.nodes != nil || g.slots != nil {
+		t.Fatalf("resize allocated %d nodes and %d slots", len(g.nodes), len(g.slots))
+	}
+	if g.find(7) != 0 {
+		t.Fatal("empty pool finds a ghost")
+	}
+	g.forget(7) // no index yet: must not panic
+	g.dropOldest(b1)
+	var sizes []int
+	for h := uint64(1); h <= 100; h++ {
+		g.push(b1, h, true)
+		if len(sizes) == 0 || sizes[len(sizes)-1] != len(g.nodes) {
+			sizes = append(sizes, len(g.nodes))
+		}
+		if len(g.slots) < 2*len(g.nodes) {
+			t.Fatalf("%d slots for %d nodes: the index must stay at most half full", len(g.slots), len(g.nodes))
+		}
+	}
+	if want := []int{4, 8, 16, 32, 64, 128}; !slices.Equal(sizes, want) {
+		t.Errorf("pool sizes %v, want %v", sizes, want)
+	}
+	for h := uint64(1); h <= 100; h++ {
+		if g.find(h) != b1 {
+			t.Fatalf("find(%d) = %d after growing", h, g.find(h))
+		}
 	}
 }
