@@ -133,18 +133,26 @@ func BenchmarkSet(b *testing.B) {
 func BenchmarkEvictingSet(b *testing.B) {
 	for _, n := range benchShards {
 		b.Run("shards="+strconv.Itoa(n), func(b *testing.B) {
-			c := newFilled(b, Config[string, int]{Shards: n, MaxEntries: benchKeys / 4})
-			b.ReportAllocs()
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				i := ringStart()
-				for pb.Next() {
-					c.Set(benchKeyNames[i%benchKeys], int(i))
-					i++
-				}
-			})
+			evictingSets(b, Config[string, int]{Shards: n})
 		})
 	}
+}
+
+// evictingSets fills a cache built from cfg with MaxEntries a quarter of
+// the keys, then times Sets that walk all the keys, so every one inserts a
+// key the cache does not hold and evicts one.
+func evictingSets(b *testing.B, cfg Config[string, int]) {
+	cfg.MaxEntries = benchKeys / 4
+	c := newFilled(b, cfg)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := ringStart()
+		for pb.Next() {
+			c.Set(benchKeyNames[i%benchKeys], int(i))
+			i++
+		}
+	})
 }
 
 func BenchmarkUpdate(b *testing.B) {

@@ -282,16 +282,7 @@ func BenchmarkGetPolicy(b *testing.B) {
 func BenchmarkEvictingSetPolicy(b *testing.B) {
 	for _, conf := range policyConfigs {
 		b.Run(fmt.Sprintf("policy=%v+%v", conf.p, conf.a), func(b *testing.B) {
-			c := newFilled(b, Config[string, int]{MaxEntries: benchKeys / 4, Policy: conf.p, Admission: conf.a})
-			b.ReportAllocs()
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				i := ringStart()
-				for pb.Next() {
-					c.Set(benchKeyNames[i%benchKeys], int(i))
-					i++
-				}
-			})
+			evictingSets(b, Config[string, int]{Policy: conf.p, Admission: conf.a})
 		})
 	}
 }

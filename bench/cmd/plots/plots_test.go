@@ -28,7 +28,9 @@ BenchmarkMemory/cache=a/keys=string-2  3  100 ns/op  150.5 B/entry  64000 entrie
 BenchmarkMemory/cache=b/keys=string-2  3  100 ns/op  90.0 B/entry  65536 entries
 `
 
-func TestReadBench(t *testing.T) {
+// readSample parses sampleBench through a file, as cmd/plots reads one.
+func readSample(t *testing.T) []point {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "b.txt")
 	if err := os.WriteFile(path, []byte(sampleBench), 0o644); err != nil {
 		t.Fatal(err)
@@ -37,6 +39,11 @@ func TestReadBench(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return ps
+}
+
+func TestReadBench(t *testing.T) {
+	ps := readSample(t)
 	if len(ps) != 14 {
 		t.Fatalf("%d points, want 14", len(ps))
 	}
@@ -59,15 +66,7 @@ func TestReadBench(t *testing.T) {
 }
 
 func TestRelativeToLRU(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "b.txt")
-	if err := os.WriteFile(path, []byte(sampleBench), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ps, err := readBench(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rel := relativeToLRU(ps)
+	rel := relativeToLRU(readSample(t))
 	// ARC at 100 and 20 ns/op against LRU's 80 and 40: ratios 0.8 and 2,
 	// geometric mean 1.2649; the zipf=1.1 point has no LRU twin.
 	if len(rel) != 1 {
