@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/shardcache/shardcache/policy"
+	"github.com/shardcache/shardcache/internal/policy"
 )
 
 // Config configures a Cache. The zero value is valid: an unbounded cache with

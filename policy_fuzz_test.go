@@ -6,7 +6,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/shardcache/shardcache/policy"
+	"github.com/shardcache/shardcache/internal/policy"
 )
 
 // policyConfigs are the Policy × Admission combinations under test.

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/shardcache/shardcache/policy"
+	"github.com/shardcache/shardcache/internal/policy"
 	"github.com/stretchr/testify/require"
 )
 

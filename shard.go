@@ -4,8 +4,8 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/shardcache/shardcache/expiry"
-	"github.com/shardcache/shardcache/policy"
+	"github.com/shardcache/shardcache/internal/expiry"
+	"github.com/shardcache/shardcache/internal/policy"
 )
 
 // entry is one cached key. A shard allocates it when the key is first

@@ -3,7 +3,7 @@ package shardcache
 import (
 	"testing"
 
-	"github.com/shardcache/shardcache/policy"
+	"github.com/shardcache/shardcache/internal/policy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

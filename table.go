@@ -3,7 +3,7 @@ package shardcache
 import (
 	"math/bits"
 
-	"github.com/shardcache/shardcache/policy"
+	"github.com/shardcache/shardcache/internal/policy"
 )
 
 // table is a shard's index from key hash to entries: an open-addressing

@@ -3,7 +3,7 @@ package policy
 // LRU evicts the least recently used entry: Insert and Touch move an entry
 // to the front of one list, Victim is its back.
 type LRU[T any] struct {
-	list list[T]
+	list queue[T]
 }
 
 // NewLRU returns an empty LRU policy.

@@ -62,7 +62,7 @@ const (
 // window adjustment moves at most a step's worth of entries once per
 // sample).
 type WTinyLFU[T any] struct {
-	window, probation, protected list[T]
+	window, probation, protected queue[T]
 	sketch                       sketch
 	c                            int  // capacity in entries; 0 until learned
 	learn                        bool // c grows with the shard

@@ -1,4 +1,4 @@
-package lru
+package list
 
 import (
 	"math/rand/v2"

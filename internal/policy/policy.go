@@ -15,23 +15,23 @@
 // Each is sized from the capacity of the shard that owns it.
 package policy
 
-import "github.com/shardcache/shardcache/lru"
+import "github.com/shardcache/shardcache/internal/list"
 
 // Node is a policy's handle on one cache entry: the cache embeds one in
 // each entry and sets Hash to the key's hash before Insert. It is the
-// recency list's own node (lru.Node), so a policy walking a list finds the
+// recency list's own node (list.Node), so a policy walking a list finds the
 // key's hash without a second object: 32 bytes per entry. It holds no
 // pointer back to its entry; the cache maps the node Victim names to its
 // entry itself. The zero Node is ready for Insert;
 // Linked reports whether a policy holds it.
-type Node[T any] = lru.Node[T]
+type Node[T any] = list.Node[T]
 
-// list is an intrusive recency list of Nodes (lru.List), with holds to ask
+// queue is an intrusive recency list of Nodes (list.List), with holds to ask
 // whether a node is in it.
-type list[T any] struct{ lru.List[T] }
+type queue[T any] struct{ list.List[T] }
 
-// holds reports whether n is in l.
-func (l *list[T]) holds(n *Node[T]) bool { return n.In(&l.List) }
+// holds reports whether n is in q.
+func (q *queue[T]) holds(n *Node[T]) bool { return n.In(&q.List) }
 
 // Policy orders the entries of one shard. Every method is O(1) amortised and
 // does not allocate, except where a policy documents otherwise.

@@ -56,7 +56,7 @@ package policy
 // An ARC is not safe for concurrent use; the shard calls it under its write
 // lock. Touch is O(1) and never allocates.
 type ARC[T any] struct {
-	t1, t2 list[T]
+	t1, t2 queue[T]
 	g      ghosts
 	c      int  // capacity in entries; 0 until learned
 	learn  bool // c grows with the shard instead of being fixed

@@ -153,7 +153,7 @@ func (h *arcHarness) remove(k uint64) bool {
 	return ok
 }
 
-func keysOf(l *list[uint64]) []uint64 {
+func keysOf(l *queue[uint64]) []uint64 {
 	var out []uint64
 	for e := l.Front(); e != nil; e = e.Next() {
 		out = append(out, keyOf(e))

@@ -1,4 +1,4 @@
-// Package lru holds the recency list a cache shard uses to pick its eviction
+// Package list holds the recency list a cache shard uses to pick its eviction
 // victim.
 //
 // The list is intrusive: the cache embeds one Node in every entry, so linking,
@@ -7,7 +7,7 @@
 // back is the next victim. The package knows nothing about keys (a Node only
 // carries the caller's hash of one), maps or locks; the shard that owns a
 // List decides when accesses are applied to it.
-package lru
+package list
 
 // Node is one element of a List. Embed it in the value you want to order; the
 // type parameter only keeps nodes of different lists apart, and the Node
