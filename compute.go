@@ -13,8 +13,6 @@ const (
 	ComputeDelete
 )
 
-// Compute treats any other ComputeOp value as ComputeKeep.
-
 // Compute atomically reads, modifies and writes one key: it calls fn with
 // the key's live value (found is false if the key is absent or expired) while
 // holding the key's shard write lock, then applies the returned op. It
@@ -27,15 +25,17 @@ const (
 //
 // fn runs under the shard lock: it must be quick and must not call the
 // cache (that would deadlock). If fn panics, the key is left as it was, the
-// lock is released and the panic propagates to the caller of Compute. Config.Cost, if set, is also called under
-// the lock for a ComputeSet. A set counts in Stats.Sets and makes the key the
-// most recently used (as Set does); ComputeKeep is not an access. After Close, Compute
-// does not call fn and returns the zero value and false.
+// lock is released and the panic propagates to the caller of Compute.
+// Config.Cost, if set, is also called under the lock for a ComputeSet. An op
+// other than the three above is treated as ComputeKeep. A set counts in
+// Stats.Sets and counts as an access (as Set does); ComputeKeep is not an
+// access. After Close, Compute does not call fn and returns the zero value
+// and false.
 func (c *Cache[K, V]) Compute(key K, fn func(old V, found bool) (V, ComputeOp)) (V, bool) {
 	h := c.hash(key)
 	s := c.shardFor(h)
 	var buf removals[K, V]
-	rm := c.removals(&buf)
+	rm := c.collector(&buf)
 	var zero V
 
 	s.lock()
@@ -47,7 +47,7 @@ func (c *Cache[K, V]) Compute(key K, fn func(old V, found bool) (V, ComputeOp)) 
 			s.unlock()
 		}
 	}()
-	if s.closed {
+	if s.isClosed() {
 		s.unlock()
 		locked = false
 		return zero, false

@@ -7,25 +7,25 @@
 // A key is hashed once (xxhash for strings, a bijective mixer for integers)
 // and the low bits of the hash pick one of a power-of-two number of shards.
 // Each shard has its own sync.RWMutex, a hash table indexed by that same
-// 64-bit hash, an eviction policy (package policy; LRU by default) and a hierarchical timing wheel
-// (package expiry), and its own share of the entry and cost budgets, so
+// 64-bit hash, an eviction policy (LRU by default, or ARC or W-TinyLFU) and a
+// hierarchical timing wheel, and its own share of the entry and cost budgets, so
 // goroutines working on different shards never touch the same lock. Get and
 // the writers spin briefly (yielding) before they sleep on a shard's lock:
 // its critical sections are shorter than a sleep and wake-up.
 //
-// Get takes only the shard's read lock. Instead of moving the entry to the
-// front of the LRU list, which needs the write lock, it appends the entry to
+// Get takes only the shard's read lock. Instead of promoting the entry in
+// the policy's order, which needs the write lock, it appends the entry to
 // a small lock-free ring (the read buffer, after BP-Wrapper and Caffeine);
 // the next goroutine that takes the write lock replays the ring before it
 // reorders or evicts anything. A hit on an entry promoted so recently that it
 // is still in the most recent quarter of its shard is not recorded at all
 // (and a write to it does not move it either): moving it again would hardly
 // change what is evicted, and skipping it spares hot keys the ring write and
-// the list update. With one goroutine no access
-// is ever lost, so eviction is exactly LRU in shards under 64 entries and
-// LRU up to the order within that recent quarter in larger ones; under
-// contention the ring is striped and may drop records, so the order is
-// approximately LRU.
+// the list update. With one goroutine no access is ever lost, so the policy
+// sees every access in shards under 64 entries and every one but those
+// within that recent quarter in larger ones (with LRU: exact LRU, and LRU
+// up to the order within the recent quarter); under contention the ring is
+// striped and may drop records, so the order is approximate.
 //
 // Expiry never scans the keys. Each shard's timing wheel schedules and
 // cancels in O(1); one background goroutine per cache refreshes a coarse
@@ -37,8 +37,8 @@
 // entry has a deadline the goroutine sleeps.
 //
 // Eviction is LRU by default; Config.Policy selects ARC and Config.Admission
-// adds a TinyLFU admission filter (W-TinyLFU), both per shard behind the
-// policy package's interface and fed by the same read buffer. A shard keeps
+// adds a TinyLFU admission filter (W-TinyLFU), both per shard behind one
+// internal policy interface and fed by the same read buffer. A shard keeps
 // the entry it evicted last and fills it with the next new key, so a full
 // cache takes new keys without allocating. GetOrLoad
 // loads missing keys once however many goroutines ask, Compute updates one

@@ -88,9 +88,9 @@ func (c *Cache[K, V]) shardFor(h uint64) *shard[K, V] {
 	return &c.shards[h&c.mask]
 }
 
-// removals returns a collector for OnRemove calls, or nil when there is no
+// collector returns r to collect OnRemove calls in, or nil when there is no
 // OnRemove to call.
-func (c *Cache[K, V]) removals(r *removals[K, V]) *removals[K, V] {
+func (c *Cache[K, V]) collector(r *removals[K, V]) *removals[K, V] {
 	if c.onRemove == nil {
 		return nil
 	}
@@ -102,41 +102,28 @@ func (c *Cache[K, V]) removals(r *removals[K, V]) *removals[K, V] {
 // cache clock, one millisecond).
 //
 // Get takes only its shard's read lock and never allocates: the access is
-// recorded in a lock-free buffer and applied to the LRU order by the next
-// writer, unless the entry was promoted so recently that it is still in the
+// recorded in a lock-free buffer and applied to the eviction policy by the
+// next writer, unless the entry was promoted so recently that it is still in the
 // most recent quarter of its shard (see the package documentation).
 func (c *Cache[K, V]) Get(key K) (V, bool) {
 	h := c.hash(key)
-	s := c.shardFor(h)
-	s.mu.spinRLock()
-	e := s.m.lookup(h, key)
-	if e == nil || e.expired(c.clock.Now()) {
-		s.mu.RUnlock()
+	v, r := c.shardFor(h).get(h, key, c.clock)
+	switch r {
+	case getMiss:
 		c.misses.add()
-		var zero V
-		return zero, false
-	}
-	v := e.value
-	if s.isFresh(e) {
-		// Promoting e again would not change the eviction order: skip
-		// the record and its cost (BenchmarkGet), count the hit only.
-		s.mu.RUnlock()
-		c.hits.add()
-		return v, true
-	}
-	full := s.record(e)
-	s.mu.RUnlock()
-	if full {
-		s.recordFull(e, key)
+		return v, false
+	case getFresh:
+		c.hits.add() // a recorded hit is counted by the read buffer
 	}
 	return v, true
 }
 
 // Set stores value for key with the configured DefaultTTL, replacing any
-// previous value and making the key the most recently used in its shard (a
-// key promoted so recently that it is still in the most recent quarter of
-// its shard stays where it is, as on Get).
-// It may evict least recently used entries to respect MaxEntries and MaxCost.
+// previous value, and counts as an access to the key in its shard's eviction
+// policy (with LRU: it becomes the most recently used, unless it was
+// promoted so recently that it is still in the most recent quarter of its
+// shard, as on Get). It may evict the policy's victims to respect
+// MaxEntries and MaxCost.
 // An entry too costly for its shard is not stored, and an older value for
 // the key is removed (ReasonReplaced) so that Get never returns it.
 // After Close, Set does nothing.
@@ -157,21 +144,11 @@ func (c *Cache[K, V]) SetWithTTL(key K, value V, ttl time.Duration) {
 
 func (c *Cache[K, V]) set(key K, value V, ttl time.Duration) {
 	h := c.hash(key)
-	s := c.shardFor(h)
 	cost := c.costOf(key, value)
 	now, d := c.deadlineAfter(ttl)
 	var buf removals[K, V]
-	rm := c.removals(&buf)
-
-	s.lock()
-	if s.closed {
-		s.unlock()
-		return
-	}
-	s.drainReads()
-	s.put(h, key, value, cost, d, now, rm)
-	s.unlock()
-
+	rm := c.collector(&buf)
+	c.shardFor(h).set(h, key, value, cost, d, now, rm)
 	if d != 0 && c.idle.Load() {
 		c.wakeJanitor()
 	}
@@ -199,41 +176,16 @@ func (c *Cache[K, V]) deadlineAfter(ttl time.Duration) (now, d int64) {
 	return now, deadline(now, ttl)
 }
 
-// Update replaces the value of a live key, keeping its deadline, and makes
-// it the most recently used (as Set does). It returns false, storing nothing, if the key
+// Update replaces the value of a live key, keeping its deadline, and counts
+// as an access (as Set does). It returns false, storing nothing, if the key
 // is absent or expired. If the new value is too costly for the shard, the
 // key is removed (ReasonReplaced) and Update returns false.
 func (c *Cache[K, V]) Update(key K, value V) bool {
 	h := c.hash(key)
-	s := c.shardFor(h)
 	cost := c.costOf(key, value)
 	var buf removals[K, V]
-	rm := c.removals(&buf)
-
-	s.lock()
-	e := s.lookup(h, key)
-	if e == nil || s.closed {
-		s.unlock()
-		return false
-	}
-	now := c.clock.Now()
-	stored := false
-	switch {
-	case e.expired(now):
-		s.remove(e, ReasonExpired, rm)
-	case !s.fits(cost):
-		s.remove(e, ReasonReplaced, rm)
-		s.rejected++
-	default:
-		s.drainReads()
-		rm.add(e.key, e.value, ReasonReplaced)
-		e.value = value
-		s.recost(e, cost)
-		s.promote(e)
-		s.evict(now, rm)
-		stored = true
-	}
-	s.unlock()
+	rm := c.collector(&buf)
+	stored := c.shardFor(h).update(h, key, value, cost, c.clock, rm)
 	rm.run(c.onRemove)
 	return stored
 }
@@ -243,23 +195,9 @@ func (c *Cache[K, V]) Update(key K, value V) bool {
 // absent.
 func (c *Cache[K, V]) Delete(key K) bool {
 	h := c.hash(key)
-	s := c.shardFor(h)
 	var buf removals[K, V]
-	rm := c.removals(&buf)
-
-	s.lock()
-	e := s.lookup(h, key)
-	if e == nil {
-		s.unlock()
-		return false
-	}
-	live := !e.expired(c.clock.Now())
-	why := ReasonDeleted
-	if !live {
-		why = ReasonExpired
-	}
-	s.remove(e, why, rm)
-	s.unlock()
+	rm := c.collector(&buf)
+	live := c.shardFor(h).delete(h, key, c.clock, rm)
 	rm.run(c.onRemove)
 	return live
 }
@@ -269,14 +207,10 @@ func (c *Cache[K, V]) Delete(key K) bool {
 // not count as an access.
 func (c *Cache[K, V]) TTL(key K) (time.Duration, bool) {
 	h := c.hash(key)
-	s := c.shardFor(h)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	e := s.lookup(h, key)
-	if e == nil {
+	_, d, ok := c.shardFor(h).peek(h, key)
+	if !ok {
 		return 0, false
 	}
-	d := e.deadline
 	if d == 0 {
 		return 0, true
 	}
@@ -293,10 +227,7 @@ func (c *Cache[K, V]) TTL(key K) (time.Duration, bool) {
 func (c *Cache[K, V]) Len() int {
 	n := 0
 	for i := range c.shards {
-		s := &c.shards[i]
-		s.mu.RLock()
-		n += s.len
-		s.mu.RUnlock()
+		n += c.shards[i].size()
 	}
 	return n
 }
@@ -305,12 +236,9 @@ func (c *Cache[K, V]) Len() int {
 // Statistics are kept.
 func (c *Cache[K, V]) Clear() {
 	var buf removals[K, V]
-	rm := c.removals(&buf)
+	rm := c.collector(&buf)
 	for i := range c.shards {
-		s := &c.shards[i]
-		s.lock()
-		s.removeAll(ReasonCleared, rm)
-		s.unlock()
+		c.shards[i].clear(ReasonCleared, rm)
 		rm.run(c.onRemove)
 	}
 }
@@ -322,25 +250,11 @@ func (c *Cache[K, V]) Clear() {
 // not count as an access.
 func (c *Cache[K, V]) All() iter.Seq2[K, V] {
 	return func(yield func(K, V) bool) {
-		type kv struct {
-			k K
-			v V
-		}
-		var batch []kv
+		var batch []pair[K, V]
 		for i := range c.shards {
-			s := &c.shards[i]
-			batch = batch[:0]
-			s.mu.RLock()
-			now := c.clock.Now()
-			s.m.each(func(e *entry[K, V]) bool {
-				if !e.expired(now) {
-					batch = append(batch, kv{e.key, e.value})
-				}
-				return true
-			})
-			s.mu.RUnlock()
-			for j := range batch {
-				if !yield(batch[j].k, batch[j].v) {
+			batch = c.shards[i].collect(batch[:0], c.clock)
+			for _, p := range batch {
+				if !yield(p.key, p.value) {
 					return
 				}
 			}
@@ -354,16 +268,7 @@ func (c *Cache[K, V]) All() iter.Seq2[K, V] {
 func (c *Cache[K, V]) Stats() Stats {
 	st := Stats{Hits: c.hits.load(), Misses: c.misses.load()}
 	for i := range c.shards {
-		s := &c.shards[i]
-		st.Hits += s.buf.hits()
-		s.mu.RLock()
-		st.Sets += s.sets
-		st.Rejected += s.rejected
-		st.Evictions += s.evictions
-		st.Expirations += s.expirations
-		st.Entries += s.len
-		st.Cost += s.cost
-		s.mu.RUnlock()
+		c.shards[i].addStats(&st)
 	}
 	return st
 }
@@ -391,11 +296,7 @@ func (c *Cache[K, V]) Close() error {
 	}
 	err := c.finalSnapshot() // before anything is dropped (snapshot.go)
 	for i := range c.shards {
-		s := &c.shards[i]
-		s.lock()
-		s.closed = true
-		s.removeAll(ReasonCleared, nil)
-		s.unlock()
+		c.shards[i].close()
 	}
 	return err
 }

@@ -47,8 +47,8 @@ func defaultHasher[K comparable]() func(K) uint64 {
 
 // mix64 is the 64-bit finalizer of MurmurHash3: a bijection whose every
 // output bit depends on every input bit, so both the low bits (the shard
-// index) and the high bits (the read-buffer stripe) are well spread even for
-// sequential keys.
+// index) and the high bits (the slot in the shard's table, see table.home)
+// are well spread even for sequential keys.
 func mix64(x uint64) uint64 {
 	x ^= x >> 33
 	x *= 0xff51afd7ed558ccd

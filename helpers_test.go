@@ -22,5 +22,5 @@ func newManual[K comparable, V any](t testing.TB, cfg Config[K, V]) *Cache[K, V]
 func (c *Cache[K, V]) advance(d time.Duration) {
 	now := c.clock.now.Add(int64(d))
 	var buf removals[K, V]
-	c.expire(now, c.removals(&buf))
+	c.expire(now, c.collector(&buf))
 }

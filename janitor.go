@@ -13,7 +13,7 @@ func (c *Cache[K, V]) run() {
 	ticker := time.NewTicker(clockTick)
 	defer ticker.Stop()
 	var buf removals[K, V]
-	rm := c.removals(&buf)
+	rm := c.collector(&buf)
 	for {
 		select {
 		case <-c.done:
@@ -58,7 +58,7 @@ func (c *Cache[K, V]) expire(now int64, rm *removals[K, V]) (scheduled bool) {
 			return false
 		}
 		s := &c.shards[i]
-		due := s.nextDue.Load()
+		due := s.due()
 		if due == noDue {
 			continue
 		}
@@ -66,9 +66,7 @@ func (c *Cache[K, V]) expire(now int64, rm *removals[K, V]) (scheduled bool) {
 		if due > now {
 			continue
 		}
-		s.lock()
-		s.expire(now, rm)
-		s.unlock()
+		s.expireDue(now, rm)
 		if rm != nil && rm.n > 0 {
 			c.inCallback.Store(true)
 			rm.run(c.onRemove)
@@ -81,7 +79,7 @@ func (c *Cache[K, V]) expire(now int64, rm *removals[K, V]) (scheduled bool) {
 // anyDue reports whether any shard holds a timer.
 func (c *Cache[K, V]) anyDue() bool {
 	for i := range c.shards {
-		if c.shards[i].nextDue.Load() != noDue {
+		if c.shards[i].due() != noDue {
 			return true
 		}
 	}

@@ -135,12 +135,10 @@ func (c *Cache[K, V]) runLoad(ctx context.Context, ft *flights[K, V], f *flight[
 // stored for key.
 func (c *Cache[K, V]) peek(key K) (V, bool) {
 	h := c.hash(key)
-	s := c.shardFor(h)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if e := s.lookup(h, key); e != nil && !e.expired(c.clock.Now()) {
-		return e.value, true
+	v, d, ok := c.shardFor(h).peek(h, key)
+	if !ok || expiredAt(d, c.clock.Now()) {
+		var zero V
+		return zero, false
 	}
-	var zero V
-	return zero, false
+	return v, true
 }

@@ -21,8 +21,8 @@ import (
 // tail the buffer doubles its stripes, up to maxStripes, and each reader
 // goroutine keeps to its own stripe. Across stripes the replay order is stripe by stripe, and a
 // reader that finds its ring full while another goroutine holds the policy
-// lock drops its record, so under contention the order is approximately
-// LRU: a recently read entry can be evicted slightly before an older one.
+// lock drops its record, so under contention the policy's order is
+// approximate: a recently read entry can be evicted slightly before an older one.
 //
 // Each stripe's tail counts the hits recorded in it and other counts the
 // ones that were not (dropped, or applied directly by a reader that drained

@@ -6,8 +6,8 @@ import "strconv"
 type RemoveReason uint8
 
 const (
-	// ReasonEvicted: the entry was the least recently used one when its shard
-	// was over its entry or cost budget.
+	// ReasonEvicted: the shard's eviction policy (Config.Policy) chose the
+	// entry as its victim when the shard was over its entry or cost budget.
 	ReasonEvicted RemoveReason = iota + 1
 	// ReasonExpired: the entry's deadline passed. It is reported by the
 	// background expiry within two wheel ticks of the deadline, or earlier by a

@@ -8,47 +8,8 @@ import (
 	"github.com/shardcache/shardcache/internal/policy"
 )
 
-// entry is one cached key. A shard allocates it when the key is first
-// stored and, when the policy evicts it, may reuse it for the next key it
-// inserts (newEntry, recycle); a record of it left in a read buffer is
-// recognised by its node being unlinked, or by its key (recordFull).
-//
-// Its fields are ordered for Get, which reads the key, the value, the stamp
-// and the deadline: the first 40 bytes with string keys. An int/int entry
-// is 72 bytes and a string/int one 80, both in the 80-byte size class, as
-// TestEntrySize checks. The stamp and the cost share one word to get there:
-// with both 8 bytes wide, a string-keyed entry took 88 bytes and the
-// 96-byte class. The timer that schedules a deadline is a separate object,
-// attached only to entries that have one, and the policy node has no
-// pointer back to the entry: table.owner finds the entry.
-type entry[K comparable, V any] struct {
-	key   K
-	value V
-	// stamp is the low 32 bits of the shard's promotion count just after
-	// the policy last promoted e (0: never); see shard.isFresh.
-	stamp atomic.Uint32
-	// cost is e's cost, or bigCost when it does not fit in 32 bits and is
-	// kept in shard.bigCosts instead; see shard.costOf.
-	cost uint32
-	// deadline is the clock time at which e expires; 0: never.
-	deadline int64
-	// timer schedules the deadline in the shard's wheel: nil while e has
-	// never had a deadline, and given back to the shard when e leaves
-	// (shard.releaseTimer).
-	timer *expiry.Timer[*entry[K, V]]
-	node  policy.Node[*entry[K, V]]
-}
-
-// expired reports whether e's deadline has passed at clock time now.
-func (e *entry[K, V]) expired(now int64) bool {
-	return e.deadline != 0 && e.deadline <= now
-}
-
-// noDue marks a shard whose wheel holds no timer.
-const noDue = 1<<63 - 1
-
-// shard is one lock stripe of the cache: a map from key hash to entries, the
-// recency list that orders them, the timing wheel that expires them, and the
+// shard is one lock stripe of the cache: a table from key hash to entries,
+// the eviction policy that orders them, the timing wheel that expires them, and the
 // budget they must fit in.
 //
 // Get touches only the shard's header (the lock, the table header and the
@@ -120,9 +81,194 @@ func (s *shard[K, V]) lookup(h uint64, key K) *entry[K, V] {
 	return s.m.lookup(h, key)
 }
 
-// drainReads replays every pending access record into the recency list.
-// Every write-locked operation that reorders or evicts calls it first, so
-// with a single goroutine the list is exactly LRU.
+// The shard's door: the operations the cache calls, each taking the lock it
+// needs. Code outside the shard's files calls only methods, never fields.
+
+// getResult says how shard.get found its key and who counts the hit.
+type getResult uint8
+
+const (
+	getMiss     getResult = iota // no live entry; the cache counts the miss
+	getFresh                     // hit on a fresh entry, not recorded: the cache counts it
+	getRecorded                  // hit recorded in the read buffer, which counts it
+)
+
+// get is Get's work on the shard: it returns the live value for key and how
+// it was found. It takes only the read lock and never allocates or writes
+// shared memory beyond one read-buffer record: a hit on an entry promoted
+// moments ago is not recorded at all (isFresh), and a full buffer is
+// drained only if its policy lock is free (recordFull).
+func (s *shard[K, V]) get(h uint64, key K, clk *clock) (v V, r getResult) {
+	s.mu.spinRLock()
+	e := s.m.lookup(h, key)
+	if e == nil || e.expired(clk.Now()) {
+		s.mu.RUnlock()
+		return v, getMiss
+	}
+	v = e.value
+	if s.isFresh(e) {
+		// Promoting e again would not change the eviction order: skip
+		// the record and its cost (BenchmarkGet).
+		s.mu.RUnlock()
+		return v, getFresh
+	}
+	full := s.record(e)
+	s.mu.RUnlock()
+	if full {
+		s.recordFull(e, key)
+	}
+	return v, getRecorded
+}
+
+// peek returns the value and deadline stored for key, live or expired, and
+// whether an entry is held, under the read lock. It is not an access: no
+// promotion, no statistics.
+func (s *shard[K, V]) peek(h uint64, key K) (v V, deadline int64, ok bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	e := s.lookup(h, key)
+	if e == nil {
+		return v, 0, false
+	}
+	return e.value, e.deadline, true
+}
+
+// set is Set's work on the shard: put under the write lock. It reports
+// whether the value was stored; after close it stores nothing.
+func (s *shard[K, V]) set(h uint64, key K, value V, cost, d, now int64, rm *removals[K, V]) bool {
+	s.lock()
+	defer s.unlock()
+	if s.closed {
+		return false
+	}
+	s.drainReads()
+	return s.put(h, key, value, cost, d, now, rm)
+}
+
+// update replaces the value of a live entry for key, keeping its deadline,
+// and reports whether it did. An expired entry is reclaimed; a value too
+// costly for the shard removes the entry (ReasonReplaced) and counts as
+// rejected.
+func (s *shard[K, V]) update(h uint64, key K, value V, cost int64, clk *clock, rm *removals[K, V]) bool {
+	s.lock()
+	defer s.unlock()
+	e := s.lookup(h, key)
+	if e == nil || s.closed {
+		return false
+	}
+	now := clk.Now()
+	switch {
+	case e.expired(now):
+		s.remove(e, ReasonExpired, rm)
+		return false
+	case !s.fits(cost):
+		s.remove(e, ReasonReplaced, rm)
+		s.rejected++
+		return false
+	}
+	s.drainReads()
+	rm.add(e.key, e.value, ReasonReplaced)
+	e.value = value
+	s.recost(e, cost)
+	s.promote(e)
+	s.evict(now, rm)
+	return true
+}
+
+// delete removes the entry for key and reports whether it was live; an
+// expired one is reclaimed with ReasonExpired.
+func (s *shard[K, V]) delete(h uint64, key K, clk *clock, rm *removals[K, V]) bool {
+	s.lock()
+	defer s.unlock()
+	e := s.lookup(h, key)
+	if e == nil {
+		return false
+	}
+	live := !e.expired(clk.Now())
+	why := ReasonDeleted
+	if !live {
+		why = ReasonExpired
+	}
+	s.remove(e, why, rm)
+	return live
+}
+
+// size returns the number of entries held, expired ones not yet reclaimed
+// included.
+func (s *shard[K, V]) size() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.len
+}
+
+// addStats adds the shard's counters to st.
+func (s *shard[K, V]) addStats(st *Stats) {
+	st.Hits += s.buf.hits()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	st.Sets += s.sets
+	st.Rejected += s.rejected
+	st.Evictions += s.evictions
+	st.Expirations += s.expirations
+	st.Entries += s.len
+	st.Cost += s.cost
+}
+
+// pair is one key and its value, as collect copies them.
+type pair[K comparable, V any] struct {
+	key   K
+	value V
+}
+
+// collect appends the shard's live entries to dst under the read lock, in
+// table order, and returns it.
+func (s *shard[K, V]) collect(dst []pair[K, V], clk *clock) []pair[K, V] {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	now := clk.Now()
+	s.m.each(func(e *entry[K, V]) bool {
+		if !e.expired(now) {
+			dst = append(dst, pair[K, V]{e.key, e.value})
+		}
+		return true
+	})
+	return dst
+}
+
+// clear removes every entry, reporting each to rm with why.
+func (s *shard[K, V]) clear(why RemoveReason, rm *removals[K, V]) {
+	s.lock()
+	defer s.unlock()
+	s.removeAll(why, rm)
+}
+
+// close drops every entry without reporting it, and makes every later write
+// a no-op.
+func (s *shard[K, V]) close() {
+	s.lock()
+	defer s.unlock()
+	s.closed = true
+	s.removeAll(ReasonCleared, nil)
+}
+
+// isClosed reports whether close has run. Callers hold the write lock.
+func (s *shard[K, V]) isClosed() bool { return s.closed }
+
+// due returns the earliest clock time at which the shard's wheel has work,
+// or noDue when it holds no timer. It takes no lock (the janitor polls it).
+func (s *shard[K, V]) due() int64 { return s.nextDue.Load() }
+
+// expireDue reclaims, under the write lock, every entry whose wheel tick
+// has passed at now, reporting each to rm.
+func (s *shard[K, V]) expireDue(now int64, rm *removals[K, V]) {
+	s.lock()
+	defer s.unlock()
+	s.expire(now, rm)
+}
+
+// drainReads replays every pending access record into the policy. Every
+// write-locked operation that reorders or evicts calls it first, so with a
+// single goroutine the policy sees every recorded access in order.
 func (s *shard[K, V]) drainReads() {
 	n := s.stripes.Load()
 	for i := range n {
@@ -251,7 +397,7 @@ func (s *shard[K, V]) put(h uint64, key K, value V, cost, d, now int64, rm *remo
 	return true
 }
 
-// insert stores a new entry at the front of the recency list.
+// insert stores a new entry and hands it to the policy.
 func (s *shard[K, V]) insert(e *entry[K, V]) {
 	s.m.insert(e)
 	s.policy.Insert(&e.node)
@@ -296,122 +442,12 @@ func (s *shard[K, V]) removeAll(why RemoveReason, rm *removals[K, V]) {
 	s.nextDue.Store(noDue)
 }
 
-// setDeadline gives e the deadline d (0: none) and (un)schedules its timer.
-func (s *shard[K, V]) setDeadline(e *entry[K, V], d, now int64) {
-	e.deadline = d
-	if d == 0 {
-		s.cancelTimer(e)
-		return
-	}
-	if s.wheel == nil {
-		s.wheel = expiry.New[*entry[K, V]](clockTick, now)
-	}
-	if e.timer == nil {
-		e.timer = s.newTimer(e)
-	}
-	s.wheel.Schedule(e.timer, d)
-	// The wheel fires a timer once the tick holding its deadline has passed.
-	due := d - d%int64(clockTick) + int64(clockTick)
-	if due < 0 { // overflow for deadlines near the end of time
-		due = noDue - 1
-	}
-	if due < s.nextDue.Load() {
-		s.nextDue.Store(due)
-	}
-}
-
-// cancelTimer unschedules e's timer, if any. When that empties the wheel,
-// the shard tells the janitor it has nothing due, so that the janitor can
-// go idle instead of waking every tick until the cancelled deadline.
-func (s *shard[K, V]) cancelTimer(e *entry[K, V]) {
-	if e.timer == nil || !e.timer.Scheduled() {
-		return
-	}
-	s.wheel.Cancel(e.timer)
-	if s.wheel.Len() == 0 {
-		s.nextDue.Store(noDue)
-	}
-}
-
-// maxSpareTimers bounds how many timers of departed entries a shard keeps.
-// Entries that expire or are deleted leave their timers here, and the next
-// entries to get a deadline take them, so a cache whose keys come and go
-// with a TTL allocates one object per new key, not two.
-const maxSpareTimers = 32
-
-// newTimer returns an unscheduled timer for e: a spare one, else a new one.
-func (s *shard[K, V]) newTimer(e *entry[K, V]) *expiry.Timer[*entry[K, V]] {
-	var t *expiry.Timer[*entry[K, V]]
-	if n := len(s.timers); n > 0 {
-		t = s.timers[n-1]
-		s.timers[n-1] = nil
-		s.timers = s.timers[:n-1]
-	} else {
-		t = new(expiry.Timer[*entry[K, V]])
-	}
-	t.Value = e
-	return t
-}
-
-// releaseTimer unschedules e's timer, if it has one, and takes it from e
-// for a later entry. e is leaving the shard: nothing reads its timer again
-// (Get and the snapshot read e.deadline).
-func (s *shard[K, V]) releaseTimer(e *entry[K, V]) {
-	if e.timer == nil {
-		return
-	}
-	s.cancelTimer(e)
-	if len(s.timers) < maxSpareTimers {
-		e.timer.Value = nil
-		s.timers = append(s.timers, e.timer)
-	}
-	e.timer = nil
-}
-
-// bigCost in entry.cost marks a cost of 2³²-1 or more, kept in
-// shard.bigCosts. Costs that large are rare (a byte budget with values of
-// 4 GiB), so they pay a map lookup on writes and every other entry saves
-// four bytes.
-const bigCost = 1<<32 - 1
-
-// costOf returns e's cost. Callers hold the write lock.
-func (s *shard[K, V]) costOf(e *entry[K, V]) int64 {
-	if e.cost != bigCost {
-		return int64(e.cost)
-	}
-	return s.bigCosts[e]
-}
-
-// storeCost gives e the cost c (which fits has accepted) without touching
-// the shard's total. Callers hold the write lock.
-func (s *shard[K, V]) storeCost(e *entry[K, V], c int64) {
-	if e.cost == bigCost {
-		delete(s.bigCosts, e)
-	}
-	if c < bigCost {
-		e.cost = uint32(c)
-		return
-	}
-	if s.bigCosts == nil {
-		s.bigCosts = make(map[*entry[K, V]]int64)
-	}
-	s.bigCosts[e] = c
-	e.cost = bigCost
-}
-
-// recost changes the cost of e, which the shard holds, to c, keeping the
-// shard's total in step. Callers hold the write lock.
-func (s *shard[K, V]) recost(e *entry[K, V], c int64) {
-	s.cost += c - s.costOf(e)
-	s.storeCost(e, c)
-}
-
 // fits reports whether an entry of the given cost may be stored at all.
 func (s *shard[K, V]) fits(cost int64) bool {
 	return cost >= 0 && (s.maxCost == 0 || cost <= s.maxCost)
 }
 
-// evict removes least recently used entries until the shard is within its
+// evict removes the policy's victims until the shard is within its
 // budgets. Callers drained the read buffer first.
 func (s *shard[K, V]) evict(now int64, rm *removals[K, V]) {
 	for (s.maxEntries > 0 && s.len > s.maxEntries) || (s.maxCost > 0 && s.cost > s.maxCost) {
@@ -427,101 +463,4 @@ func (s *shard[K, V]) evict(now int64, rm *removals[K, V]) {
 		s.remove(victim, why, rm)
 		s.recycle(victim)
 	}
-}
-
-// newEntry returns an entry for a key about to be inserted: the spare one
-// if the shard has it, else a new one.
-//
-// Reusing evicted entries spares a Set that evicts the allocation and its
-// share of garbage collection, and hands it memory the eviction has just
-// brought into the processor's cache (BenchmarkEvictingSet). Callers hold the
-// write lock.
-func (s *shard[K, V]) newEntry(h uint64, key K, value V, cost int64) *entry[K, V] {
-	e := s.spare
-	if e == nil {
-		e = new(entry[K, V])
-	}
-	s.spare = nil
-	e.key, e.value = key, value
-	s.storeCost(e, cost)
-	e.node.Hash = h
-	return e
-}
-
-// recycle keeps e, just evicted, as the shard's spare entry, cleared so
-// that it holds on to none of the caller's memory. Only evict calls it,
-// and every caller of evict has drained the read buffer while holding the
-// write lock, so no access record can name e any more; the one pointer that
-// may survive, a Get's record waiting in recordFull, is checked against
-// the key there.
-func (s *shard[K, V]) recycle(e *entry[K, V]) {
-	var (
-		zk K
-		zv V
-	)
-	e.key, e.value = zk, zv
-	e.deadline = 0
-	e.stamp.Store(0)
-	s.spare = e
-}
-
-// expire advances the wheel to now and removes every entry it fires.
-func (s *shard[K, V]) expire(now int64, rm *removals[K, V]) {
-	if s.wheel == nil {
-		return
-	}
-	s.wheel.Advance(now, func(t *expiry.Timer[*entry[K, V]]) {
-		s.remove(t.Value, ReasonExpired, rm)
-	})
-	if due, ok := s.wheel.NextDue(); ok {
-		s.nextDue.Store(due)
-	} else {
-		s.nextDue.Store(noDue)
-	}
-}
-
-// removal is one OnRemove call waiting for the shard lock to be released.
-type removal[K comparable, V any] struct {
-	key    K
-	value  V
-	reason RemoveReason
-}
-
-// removals collects the OnRemove calls an operation owes, so that they run
-// after the shard lock is released. A nil *removals collects nothing (the
-// cache has no OnRemove). The first two fit inline, so the common case of a
-// Set that evicts one entry does not allocate.
-type removals[K comparable, V any] struct {
-	n      int
-	inline [2]removal[K, V]
-	more   []removal[K, V]
-}
-
-func (r *removals[K, V]) add(key K, value V, why RemoveReason) {
-	if r == nil {
-		return
-	}
-	if r.n < len(r.inline) {
-		r.inline[r.n] = removal[K, V]{key, value, why}
-	} else {
-		r.more = append(r.more, removal[K, V]{key, value, why})
-	}
-	r.n++
-}
-
-// run calls fn for every collected removal, in order, and resets r.
-func (r *removals[K, V]) run(fn func(K, V, RemoveReason)) {
-	if r == nil || r.n == 0 {
-		return
-	}
-	for i := 0; i < r.n && i < len(r.inline); i++ {
-		fn(r.inline[i].key, r.inline[i].value, r.inline[i].reason)
-		r.inline[i] = removal[K, V]{}
-	}
-	for i := range r.more {
-		fn(r.more[i].key, r.more[i].value, r.more[i].reason)
-		r.more[i] = removal[K, V]{}
-	}
-	r.n = 0
-	r.more = r.more[:0]
 }

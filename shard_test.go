@@ -2,6 +2,7 @@ package shardcache
 
 import (
 	"testing"
+	"unsafe"
 
 	"github.com/shardcache/shardcache/internal/policy"
 	"github.com/stretchr/testify/assert"
@@ -48,4 +49,12 @@ func TestFreshAcrossWraparound(t *testing.T) {
 	assert.True(t, s.isFresh(after), "99 promotions ago")
 	promote(1)
 	assert.False(t, s.isFresh(after), "100 promotions ago")
+}
+
+// TestShardHeaderLayout keeps what Get reads (lock, table header, stripe
+// count) on lines of their own: the first field writers change starts at
+// byte 128.
+func TestShardHeaderLayout(t *testing.T) {
+	var s shard[string, int]
+	require.Equal(t, uintptr(128), unsafe.Offsetof(s.pmu))
 }

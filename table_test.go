@@ -4,7 +4,6 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"testing"
-	"unsafe"
 
 	"github.com/stretchr/testify/require"
 )
@@ -118,24 +117,4 @@ func BenchmarkTable(b *testing.B) {
 			}
 		}
 	})
-}
-
-// TestShardHeaderLayout keeps what Get reads (lock, table header, stripe
-// count) on lines of their own: the first field writers change starts at
-// byte 128.
-func TestShardHeaderLayout(t *testing.T) {
-	var s shard[string, int]
-	require.Equal(t, uintptr(128), unsafe.Offsetof(s.pmu))
-}
-
-// TestEntrySize pins the entry layout that Get relies on: the fields a
-// hit reads (key, value, stamp, deadline) lie in the first 64 bytes, and
-// int/int and string/int entries both fit the 80-byte size class.
-func TestEntrySize(t *testing.T) {
-	var e entry[int, int]
-	require.LessOrEqual(t, unsafe.Sizeof(e), uintptr(80))
-	var s entry[string, int]
-	require.LessOrEqual(t, unsafe.Sizeof(s), uintptr(80))
-	require.LessOrEqual(t, unsafe.Offsetof(s.deadline)+8, uintptr(64))
-	require.LessOrEqual(t, unsafe.Offsetof(s.stamp)+4, uintptr(64))
 }

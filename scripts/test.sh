@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every module's vet and race-enabled tests; `make test` and .ci/run call it.
 # Modules are found from their go.mod files, so a new module is tested as soon
-# as it exists. Integration tests start their own servers (see each module).
+# as it exists.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,12 +1,14 @@
-// Package list holds the recency list a cache shard uses to pick its eviction
-// victim.
+// Package list holds the intrusive doubly linked list the eviction policies
+// build their recency queues from (LRU's one list, ARC's two, W-TinyLFU's
+// window, probation and protected segments).
 //
 // The list is intrusive: the cache embeds one Node in every entry, so linking,
 // unlinking and moving an entry to the front cost a few pointer writes and
-// never allocate. The front of the list is the most recently used entry and the
-// back is the next victim. The package knows nothing about keys (a Node only
-// carries the caller's hash of one), maps or locks; the shard that owns a
-// List decides when accesses are applied to it.
+// never allocate. A policy keeps its most recently used entry at the front
+// and takes victims from the back. The package knows nothing about keys (a
+// Node only carries the caller's hash of one), maps or locks; the policy
+// that owns a List, under its shard's lock, decides when accesses are
+// applied to it.
 package list
 
 // Node is one element of a List. Embed it in the value you want to order; the
