@@ -20,8 +20,8 @@ type Config[K comparable, V any] struct {
 	// (a cache of 1000 entries gets 4 shards), because each shard's
 	// eviction policy sees only its share of the keys and judges worse the
 	// fewer it holds. More shards mean less contention and a slightly less
-	// exact global LRU order (each shard evicts its own least recently used
-	// entry). A bounded cache never gets more shards than it has entries
+	// exact global eviction order (each shard evicts its own policy's
+	// victim). A bounded cache never gets more shards than it has entries
 	// (or cost units) to share among them.
 	Shards int
 
@@ -36,8 +36,10 @@ type Config[K comparable, V any] struct {
 	MaxCost int64
 
 	// Cost returns an entry's cost, for example len(key)+len(value) for a
-	// byte budget. nil: every entry costs 1. It is called once per write,
-	// outside any lock. An entry with a negative cost is not stored.
+	// byte budget. nil: every entry costs 1. It is called once per write:
+	// by Set, SetWithTTL, Update and GetOrLoad outside any lock, by Compute
+	// under the key's shard lock (so it must not call the cache). An entry
+	// with a negative cost is not stored.
 	Cost func(key K, value V) int64
 
 	// DefaultTTL is the time to live Set gives an entry; 0 means no expiry.
@@ -57,7 +59,7 @@ type Config[K comparable, V any] struct {
 	// but many collisions make lookups slower.
 	Hasher func(key K) uint64
 
-	// Eviction (the policies themselves are in package policy).
+	// Eviction.
 
 	// Policy picks the entry each shard evicts when it is over budget: LRU
 	// (the zero value) or ARC. Each shard runs its own instance, sized from
@@ -70,7 +72,7 @@ type Config[K comparable, V any] struct {
 	// insertions. See Admission.
 	Admission Admission
 
-	// Snapshots (snapshot.go; the format is in docs/snapshot-format.md).
+	// Snapshots (the format is in docs/snapshot-format.md).
 
 	// KeyCodec and ValueCodec encode keys and values in snapshots (SaveTo,
 	// SaveFile, LoadFrom, LoadFile). nil picks the built-in codec: the
@@ -208,7 +210,7 @@ const (
 	// entries per shard; the index rounds up to a power of two), and is
 	// allocated as it fills, not by New. With MaxCost but no
 	// MaxEntries, it adapts on the number of entries the shard holds when
-	// the cost budget first makes it evict (see policy.ARC).
+	// the cost budget first makes it evict.
 	ARC
 )
 
@@ -242,9 +244,9 @@ const (
 	// al.): new entries go to a small LRU window, whose overflow competes
 	// with the victim of a segmented-LRU main space, and the window's size
 	// adapts by hill climbing between recency-biased and frequency-biased
-	// workloads (see policy.WTinyLFU). With Policy ARC, the filter judges
-	// the keys ARC inserts into T1; keys ARC remembers as recently evicted
-	// are always admitted (see policy.ARC).
+	// workloads. With Policy ARC, the filter judges the keys ARC inserts
+	// into its recency list T1; keys ARC remembers as recently evicted are
+	// always admitted.
 	AdmitTinyLFU
 )
 

@@ -5,3 +5,13 @@ import "errors"
 // ErrInvalidConfig is wrapped by every error New returns for a Config it
 // cannot honour. Match it with errors.Is; the message names the field.
 var ErrInvalidConfig = errors.New("shardcache: invalid config")
+
+// ErrLoaderPanic is wrapped by the error GetOrLoad returns, to the caller
+// that ran the loader and to every caller waiting for it, when the loader
+// panics or exits its goroutine. The message includes the panic value and
+// stack.
+var ErrLoaderPanic = errors.New("shardcache: loader panicked")
+
+// ErrClosed is returned by GetOrLoad and by the snapshot methods (SaveTo,
+// SaveFile, LoadFrom, LoadFile) after Close.
+var ErrClosed = errors.New("shardcache: cache is closed")

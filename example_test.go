@@ -1,10 +1,14 @@
 package shardcache_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"log"
 	"maps"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shardcache/shardcache"
@@ -13,7 +17,7 @@ import (
 // The quick start from the README.
 func Example() {
 	c, err := shardcache.New(shardcache.Config[string, []byte]{
-		MaxEntries: 100_000,         // LRU-evicts beyond this
+		MaxEntries: 100_000,         // evicts beyond this
 		DefaultTTL: 5 * time.Minute, // Set expires entries after this
 	})
 	if err != nil {
@@ -162,4 +166,115 @@ func ExampleCache_Stats() {
 	// Output:
 	// hits=2 misses=1 ratio=0.67
 	// sets=3 evictions=1 entries=2
+}
+
+// GetOrLoad runs one load per missing key, however many goroutines ask for
+// it at once, and stores what the load returns with the ttl it returns.
+// The load's error reaches every caller waiting for that key, and nothing
+// is stored.
+func ExampleCache_GetOrLoad() {
+	c, err := shardcache.New(shardcache.Config[int, string]{MaxEntries: 1000})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+
+	var loads atomic.Int32
+	load := func(ctx context.Context, id int) (string, time.Duration, error) {
+		loads.Add(1)
+		if id < 0 {
+			return "", 0, errors.New("no such user")
+		}
+		return fmt.Sprintf("user-%d", id), time.Minute, nil
+	}
+
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if _, err := c.GetOrLoad(context.Background(), 42, load); err != nil {
+				log.Fatal(err)
+			}
+		})
+	}
+	wg.Wait()
+	v, _ := c.GetOrLoad(context.Background(), 42, load) // a hit: no load
+	fmt.Println(v, "loaded", loads.Load(), "time")
+
+	_, err = c.GetOrLoad(context.Background(), -1, load)
+	_, cached := c.Get(-1)
+	fmt.Println(err, cached)
+	// Output:
+	// user-42 loaded 1 time
+	// no such user false
+}
+
+// Compute reads and writes one key atomically under its shard's lock: here
+// a counter that never goes below zero, and a key deleted when it reaches
+// zero.
+func ExampleCache_Compute() {
+	c, err := shardcache.New(shardcache.Config[string, int]{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+
+	add := func(key string, delta int) (int, bool) {
+		return c.Compute(key, func(n int, _ bool) (int, shardcache.ComputeOp) {
+			n += delta
+			if n <= 0 {
+				return 0, shardcache.ComputeDelete
+			}
+			return n, shardcache.ComputeSet
+		})
+	}
+	fmt.Println(add("jobs", 2))
+	fmt.Println(add("jobs", 1))
+	fmt.Println(add("jobs", -5))
+	fmt.Println(c.Len())
+	// Output:
+	// 2 true
+	// 3 true
+	// 0 false
+	// 0
+}
+
+// A scan of one-off keys flushes an LRU cache, while W-TinyLFU (LRU with
+// AdmitTinyLFU) and ARC keep the keys read often. One shard and
+// one goroutine make the outcome exact.
+func ExampleConfig_policy() {
+	for _, cfg := range []shardcache.Config[int, int]{
+		{Policy: shardcache.LRU},
+		{Policy: shardcache.LRU, Admission: shardcache.AdmitTinyLFU},
+		{Policy: shardcache.ARC},
+	} {
+		cfg.MaxEntries, cfg.Shards = 100, 1
+		c, err := shardcache.New(cfg)
+		if err != nil {
+			log.Fatal(err)
+		}
+		for range 5 { // 50 hot keys, read five times each
+			for k := range 50 {
+				if _, ok := c.Get(k); !ok {
+					c.Set(k, k)
+				}
+			}
+		}
+		for k := 1000; k < 1500; k++ { // a scan of 500 keys read once
+			if _, ok := c.Get(k); !ok {
+				c.Set(k, k)
+			}
+		}
+		kept := 0
+		for k := range 50 {
+			if _, ok := c.Get(k); ok {
+				kept++
+			}
+		}
+		fmt.Printf("%v %v: %d of 50 hot keys kept\n", cfg.Policy, cfg.Admission, kept)
+		c.Close()
+	}
+	// Output:
+	// LRU All: 0 of 50 hot keys kept
+	// LRU TinyLFU: 50 of 50 hot keys kept
+	// ARC All: 50 of 50 hot keys kept
 }

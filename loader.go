@@ -9,16 +9,6 @@ import (
 	"time"
 )
 
-// ErrLoaderPanic is wrapped by the error GetOrLoad returns, to the caller
-// that ran the loader and to every caller waiting for it, when the loader
-// panics or exits its goroutine. The message includes the panic value and
-// stack.
-var ErrLoaderPanic = errors.New("shardcache: loader panicked")
-
-// ErrClosed is returned by GetOrLoad and by the snapshot methods (SaveTo,
-// SaveFile, LoadFrom, LoadFile) after Close.
-var ErrClosed = errors.New("shardcache: cache is closed")
-
 // LoadFunc computes the value of a key missing from the cache. It returns the
 // value, its time to live and an error. The ttl is read as SetWithTTL reads
 // it: 0 never expires, and a negative ttl returns the value to the callers

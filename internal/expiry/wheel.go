@@ -111,9 +111,6 @@ func New[T any](tick time.Duration, now int64) *Wheel[T] {
 	return w
 }
 
-// Tick reports the wheel's tick length, the granularity of its clock.
-func (w *Wheel[T]) Tick() time.Duration { return time.Duration(w.tick) }
-
 // Len reports the number of scheduled timers. O(1).
 func (w *Wheel[T]) Len() int { return w.n }
 

@@ -362,3 +362,6 @@ func TestDifferential(t *testing.T) {
 		})
 	}
 }
+
+// Tick reports the wheel's tick length, the granularity of its clock.
+func (w *Wheel[T]) Tick() time.Duration { return time.Duration(w.tick) }
