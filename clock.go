@@ -7,8 +7,7 @@ import (
 
 // clockTick is the resolution of the cache's coarse clock and the tick of
 // every shard's timing wheel. Reading time.Now costs tens of nanoseconds on
-// virtual machines (≈40–70 ns measured on our 2-core benchmark host), more than
-// a whole Get, so Get compares deadlines against a clock that the background
+// virtual machines (docs/design.md has the figure), more than a whole Get, so Get compares deadlines against a clock that the background
 // goroutine refreshes every tick instead. An entry may therefore be returned
 // for up to one tick after its deadline, never later.
 const clockTick = time.Millisecond

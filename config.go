@@ -118,7 +118,7 @@ func DefaultShards() int {
 // more than a point against one instance (gli at 2000 entries: 57.4% down
 // to 50.4% with LRU; loop at 1000: 97.3% down to 82.6% with W-TinyLFU); at
 // the shard counts this rule picks, 2 rows do (-1.75 and -1.86).
-// docs/benchmarks.md has the table.
+// docs/benchmarks/shards.md has the conclusion and the command.
 const minShardEntries = 128
 
 // floorPow2 returns the largest power of two not above n, and 1 for n < 1.

@@ -16,12 +16,10 @@ import (
 // last from tens of nanoseconds (a Get) to about a microsecond (a Set that
 // evicts), far less than a sleep and wake-up, which takes several
 // microseconds because the woken goroutine's processor has usually gone
-// idle and its thread must be woken by the kernel. With two goroutines on
-// two cores and one operation in ten a Set, the bench module's
-// BenchmarkThroughput (mix=90) kept only 1.07 cores busy (user time over
-// real time), and a run-time trace put 74% of the scheduler latency on
-// wake-ups from RWMutex.Unlock. Trying again for a while first keeps both
-// cores working; docs/benchmarks.md has the before and after.
+// idle and its thread must be woken by the kernel, so with plain blocking
+// locks two goroutines on two cores keep little more than one core busy
+// (docs/design.md, "Waiting for a shard lock", has the measurement). Trying
+// again for a while first keeps both cores working.
 //
 // Each retry yields with runtime.Gosched rather than busy-waiting, so that
 // on an oversubscribed or single processor the goroutine holding the lock
@@ -33,10 +31,10 @@ type spinRWMutex struct {
 }
 
 // lockSpins is how many times a hot-path acquisition retries, yielding
-// between tries, before it blocks. A yield with no other goroutine waiting
-// to run cost 145–190 ns on the benchmark VM (a loop of runtime.Gosched,
-// cpu 1 and 2), so 16 cover about three microseconds: longer than any
-// ordinary write section, shorter than a long one such as Clear.
+// between tries, before it blocks: with a yield costing well under 200 ns
+// when no other goroutine waits to run (docs/design.md), 16 cover a few
+// microseconds, longer than any ordinary write section and shorter than a
+// long one such as Clear.
 const lockSpins = 16
 
 // spinRLock takes the read lock, retrying with yields before it blocks.

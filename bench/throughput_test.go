@@ -104,8 +104,8 @@ func BenchmarkThroughput(b *testing.B) {
 // BenchmarkPolicies runs BenchmarkThroughput's workloads for shardcache
 // with each eviction policy at the default shard count: LRU (cache
 // shardcache), ARC (sc-arc) and W-TinyLFU (sc-tinylfu). It is apart from
-// the peer suite, which it would lengthen by a quarter, and judges issue 5's
-// target that Get with ARC or admission stays within 10% of LRU:
+// the peer suite, which it would lengthen by a quarter, and measures how far
+// Get with ARC or admission stays from LRU (the goal: within 10%):
 //
 //	COUNT=6 BENCHTIME=200ms make bench-policies
 func BenchmarkPolicies(b *testing.B) {

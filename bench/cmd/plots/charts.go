@@ -71,7 +71,7 @@ func throughputCharts(points []point, outDir string) ([]string, error) {
 // policyCharts draws BenchmarkPolicies' results, one chart per GOMAXPROCS:
 // a group of bars per mix, a bar per policy other than LRU, height the
 // policy's throughput relative to LRU's (see relativeToLRU), with a line
-// at 1 (LRU) and a dashed one at 0.9, issue 5's floor for Get.
+// at 1 (LRU) and a dashed one at 0.9, the floor the policies aim at for Get.
 func policyCharts(points []point, outDir string) ([]string, error) {
 	rel := relativeToLRU(points)
 	var files []string
