@@ -24,6 +24,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/shardcache/shardcache/internal/mix"
 )
 
 // traceDir returns the traces directory, or "" if there is none.
@@ -123,16 +125,6 @@ func loadTrace(t testing.TB, name string) []uint64 {
 	return keys
 }
 
-// mixKey is the engine's integer hash (MurmurHash3's finalizer).
-func mixKey(x uint64) uint64 {
-	x ^= x >> 33
-	x *= 0xff51afd7ed558ccd
-	x ^= x >> 33
-	x *= 0xc4ceb9fe1a85ec53
-	x ^= x >> 33
-	return x
-}
-
 // simPolicy names a policy constructor for the harness.
 type simPolicy struct {
 	name string
@@ -164,7 +156,7 @@ func replay(keys []uint64, capacity, shards int, newPolicy func(int) Policy[uint
 	}
 	hits := 0
 	for _, k := range keys {
-		h := mixKey(k)
+		h := mix.Uint64(k)
 		s := &ss[h&uint64(shards-1)]
 		if n, ok := s.nodes[k]; ok {
 			hits++

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 	"unsafe"
+
+	"github.com/shardcache/shardcache/internal/mix"
 )
 
 // keyed is a test entry: a policy node and the key it stands for, as the
@@ -43,7 +45,7 @@ func (h *harness) access(k uint64) bool {
 		h.hits++
 		return true
 	}
-	n := newKeyed(k, mixKey(k))
+	n := newKeyed(k, mix.Uint64(k))
 	h.nodes[k] = n
 	h.p.Insert(n)
 	h.evict()
