@@ -75,6 +75,22 @@ func (h *harness) remove(k uint64) {
 	}
 }
 
+// simPolicy names a policy constructor for the harness.
+type simPolicy struct {
+	name string
+	new  func(capacity int) Policy[uint64]
+}
+
+// simPolicies are every policy, for the tests that run each one. The bench
+// module's hit-ratio harness (bench/internal/sim) replays the real traces
+// through them.
+var simPolicies = []simPolicy{
+	{"lru", func(int) Policy[uint64] { return NewLRU[uint64]() }},
+	{"arc", func(c int) Policy[uint64] { return NewARC[uint64](c) }},
+	{"wtinylfu", func(c int) Policy[uint64] { return NewWTinyLFU[uint64](c) }},
+	{"arc+tinylfu", func(c int) Policy[uint64] { return NewARCTinyLFU[uint64](c) }},
+}
+
 // checkWTinyLFU checks the segment invariants of p.
 func checkWTinyLFU(t *testing.T, p *WTinyLFU[uint64], held int) {
 	t.Helper()
