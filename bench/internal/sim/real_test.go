@@ -93,6 +93,30 @@ func TestTraceLRUSanity(t *testing.T) {
 	}
 }
 
+// TestCacheHitRatioSmallTraces replays the small LIRS traces through the
+// engine's Cache API with one shard (the adapters shardcache-1, sc-arc-1 and
+// sc-tinylfu-1) and checks ARC >= LRU and W-TinyLFU > LRU + 1 point, at the
+// capacities TestTraceTable reports.
+func TestCacheHitRatioSmallTraces(t *testing.T) {
+	for _, tr := range []struct {
+		file string
+		caps []int
+	}{{"gli.lirs.gz", []int{250, 1500}}, {"multi2.lirs.gz", []int{500, 3000}}} {
+		keys := tracetest.Keys(t, tr.file)
+		for _, capacity := range tr.caps {
+			ratio := func(name string) float64 { return 100 * replayCache(t, name, capacity, keys).Ratio() }
+			lru, arc, tlfu := ratio("shardcache-1"), ratio("sc-arc-1"), ratio("sc-tinylfu-1")
+			t.Logf("%s at %d: LRU %.2f%%, ARC %.2f%%, W-TinyLFU %.2f%%", tr.file, capacity, lru, arc, tlfu)
+			if arc < lru {
+				t.Errorf("%s at %d: ARC %.2f%% below LRU %.2f%%", tr.file, capacity, arc, lru)
+			}
+			if tlfu <= lru+1 {
+				t.Errorf("%s at %d: W-TinyLFU %.2f%% not above LRU %.2f%% + 1", tr.file, capacity, tlfu, lru)
+			}
+		}
+	}
+}
+
 // TestTraceTable prints the hit ratio of every policy on every trace at two
 // capacities, a small one and one near its working set, with one instance
 // and with 64 (like the engine's shards). Only gli, multi2 and web12 run
