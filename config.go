@@ -112,10 +112,10 @@ func DefaultShards() int {
 }
 
 // minShardEntries is the fewest entries a default-sharded cache gives a
-// shard; with the shard count a power of two, each gets 128 to 255. The
-// policy package's TestShardSplitTable splits small capacities of the real
-// traces over 1 to 64 policy instances: in 64 shards, 10 of its 30 rows lose
-// more than a point against one instance (gli at 2000 entries: 57.4% down
+// shard; with the shard count a power of two, each gets 128 to 255.
+// TestShardSplitTable in bench/internal/sim splits small capacities of the
+// real traces over 1 to 64 policy instances: in 64 shards, 10 of its 30 rows
+// lose more than a point against one instance (gli at 2000 entries: 57.4% down
 // to 50.4% with LRU; loop at 1000: 97.3% down to 82.6% with W-TinyLFU); at
 // the shard counts this rule picks, 2 rows do (-1.75 and -1.86).
 // docs/benchmarks/shards.md has the conclusion and the command.

@@ -4,6 +4,7 @@ import (
 	"hash/maphash"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/shardcache/shardcache/internal/mix"
 )
 
 // defaultHasher picks the hash function for K when Config.Hasher is nil:
@@ -45,15 +46,7 @@ func defaultHasher[K comparable]() func(K) uint64 {
 	return func(k K) uint64 { return maphash.Comparable(seed, k) }
 }
 
-// mix64 is the 64-bit finalizer of MurmurHash3: a bijection whose every
-// output bit depends on every input bit, so both the low bits (the shard
-// index) and the high bits (the slot in the shard's table, see table.home)
-// are well spread even for sequential keys.
-func mix64(x uint64) uint64 {
-	x ^= x >> 33
-	x *= 0xff51afd7ed558ccd
-	x ^= x >> 33
-	x *= 0xc4ceb9fe1a85ec53
-	x ^= x >> 33
-	return x
-}
+// mix64 is mix.Uint64, the engine's integer mixer (MurmurHash3's finalizer);
+// it lives in package mix so that the policy tests and the bench module's
+// hit-ratio harness hash keys exactly as the engine does.
+func mix64(x uint64) uint64 { return mix.Uint64(x) }

@@ -1,13 +1,7 @@
 package shardcache
 
 import (
-	"bufio"
-	"compress/gzip"
-	"errors"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 
@@ -187,67 +181,6 @@ func TestCachePoliciesConcurrent(t *testing.T) {
 			wg.Wait()
 			require.LessOrEqual(t, c.Len(), 200)
 		})
-	}
-}
-
-// readLIRSTrace reads a gzip LIRS trace (one key per line) from the shared
-// traces, or skips the test.
-func readLIRSTrace(t *testing.T, name string) []int {
-	t.Helper()
-	dir := os.Getenv("SHARDCACHE_TRACES")
-	if dir == "" {
-		dir = "/work/shared/traces"
-	}
-	f, err := os.Open(dir + "/" + name)
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("trace %s not found", name)
-	}
-	require.NoError(t, err)
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	require.NoError(t, err)
-	var keys []int
-	sc := bufio.NewScanner(zr)
-	for sc.Scan() {
-		s := strings.TrimSpace(sc.Text())
-		if s == "" || s == "*" {
-			continue
-		}
-		k, err := strconv.Atoi(s)
-		require.NoError(t, err)
-		keys = append(keys, k)
-	}
-	require.NoError(t, sc.Err())
-	return keys
-}
-
-// TestCacheHitRatioSmallTraces replays the small LIRS traces through the
-// Cache API (one shard, demand fill) and checks ARC >= LRU and W-TinyLFU >
-// LRU, at the capacities the harness in package policy reports.
-func TestCacheHitRatioSmallTraces(t *testing.T) {
-	for _, tr := range []struct {
-		file string
-		caps []int
-	}{{"gli.lirs.gz", []int{250, 1500}}, {"multi2.lirs.gz", []int{500, 3000}}} {
-		keys := readLIRSTrace(t, tr.file)
-		for _, capacity := range tr.caps {
-			ratio := func(p Policy, a Admission) float64 {
-				c := newManual(t, Config[int, int]{Shards: 1, MaxEntries: capacity, Policy: p, Admission: a})
-				hits := 0
-				for _, k := range keys {
-					if _, ok := c.Get(k); ok {
-						hits++
-					} else {
-						c.Set(k, k)
-					}
-				}
-				return 100 * float64(hits) / float64(len(keys))
-			}
-			lru, arc, tlfu := ratio(LRU, AdmitAll), ratio(ARC, AdmitAll), ratio(LRU, AdmitTinyLFU)
-			t.Logf("%s at %d: LRU %.2f%%, ARC %.2f%%, W-TinyLFU %.2f%%", tr.file, capacity, lru, arc, tlfu)
-			require.GreaterOrEqual(t, arc, lru, "%s at %d: ARC below LRU", tr.file, capacity)
-			require.Greater(t, tlfu, lru+1, "%s at %d: W-TinyLFU not above LRU", tr.file, capacity)
-		}
 	}
 }
 

@@ -6,6 +6,10 @@
 //     read/write mixes, with sub-benchmarks named key=value for benchstat.
 //   - cmd/hitratio replays synthetic and real traces through every cache and
 //     prints hit ratios.
+//   - internal/sim is the one hit-ratio harness, through caches or through
+//     the engine's eviction policies alone; its real-trace tables run with
+//     `go test ./internal/sim -run TestTraceTable -v` (every trace with
+//     SHARDCACHE_TRACE_ALL=1).
 //   - cmd/plots draws the charts in docs/img from their output.
 //   - scripts/ holds the commands behind the root Makefile's bench targets.
 //

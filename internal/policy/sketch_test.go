@@ -3,6 +3,8 @@ package policy
 import (
 	"fmt"
 	"testing"
+
+	"github.com/shardcache/shardcache/internal/mix"
 )
 
 func TestSketchCounts(t *testing.T) {
@@ -12,21 +14,21 @@ func TestSketchCounts(t *testing.T) {
 		t.Fatalf("%d words for 1000 entries, want 1024", s.words())
 	}
 	for i := range 5 {
-		s.increment(mixKey(42))
-		if got := s.estimate(mixKey(42)); got != i+1 {
+		s.increment(mix.Uint64(42))
+		if got := s.estimate(mix.Uint64(42)); got != i+1 {
 			t.Fatalf("estimate after %d increments = %d", i+1, got)
 		}
 	}
 	for range 100 {
-		s.increment(mixKey(7))
+		s.increment(mix.Uint64(7))
 	}
-	if got := s.estimate(mixKey(7)); got != 15 {
+	if got := s.estimate(mix.Uint64(7)); got != 15 {
 		t.Fatalf("estimate of a saturated key = %d, want 15", got)
 	}
 	// Most keys never seen estimate 0 in a lightly loaded sketch.
 	zero := 0
 	for k := range uint64(1000) {
-		if s.estimate(mixKey(1e6+k)) == 0 {
+		if s.estimate(mix.Uint64(1e6+k)) == 0 {
 			zero++
 		}
 	}
@@ -41,15 +43,15 @@ func TestSketchAges(t *testing.T) {
 	var s sketch
 	s.resize(1024)
 	for range 12 {
-		s.increment(mixKey(1))
+		s.increment(mix.Uint64(1))
 	}
-	before := s.estimate(mixKey(1))
+	before := s.estimate(mix.Uint64(1))
 	s.age()
-	if got := s.estimate(mixKey(1)); got != before/2 {
+	if got := s.estimate(mix.Uint64(1)); got != before/2 {
 		t.Fatalf("estimate after aging = %d, want %d", got, before/2)
 	}
 	s.additions = s.period - 1
-	s.increment(mixKey(2))
+	s.increment(mix.Uint64(2))
 	if s.additions >= s.period-1 {
 		t.Fatalf("no aging at the end of the period: additions %d of %d", s.additions, s.period)
 	}

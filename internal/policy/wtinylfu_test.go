@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 	"unsafe"
+
+	"github.com/shardcache/shardcache/internal/mix"
 )
 
 // keyed is a test entry: a policy node and the key it stands for, as the
@@ -43,7 +45,7 @@ func (h *harness) access(k uint64) bool {
 		h.hits++
 		return true
 	}
-	n := newKeyed(k, mixKey(k))
+	n := newKeyed(k, mix.Uint64(k))
 	h.nodes[k] = n
 	h.p.Insert(n)
 	h.evict()
@@ -71,6 +73,22 @@ func (h *harness) remove(k uint64) {
 		h.p.Remove(n, false)
 		delete(h.nodes, k)
 	}
+}
+
+// simPolicy names a policy constructor for the harness.
+type simPolicy struct {
+	name string
+	new  func(capacity int) Policy[uint64]
+}
+
+// simPolicies are every policy, for the tests that run each one. The bench
+// module's hit-ratio harness (bench/internal/sim) replays the real traces
+// through them.
+var simPolicies = []simPolicy{
+	{"lru", func(int) Policy[uint64] { return NewLRU[uint64]() }},
+	{"arc", func(c int) Policy[uint64] { return NewARC[uint64](c) }},
+	{"wtinylfu", func(c int) Policy[uint64] { return NewWTinyLFU[uint64](c) }},
+	{"arc+tinylfu", func(c int) Policy[uint64] { return NewARCTinyLFU[uint64](c) }},
 }
 
 // checkWTinyLFU checks the segment invariants of p.

@@ -6,6 +6,10 @@
 // adapter.Config.Exact and driven from one goroutine, so that each policy
 // sees every access in order (ristretto and theine drop or delay buffered
 // accesses otherwise, and their numbers would depend on scheduling).
+//
+// ReplayPolicy measures the engine's eviction policies (internal/policy)
+// below the cache, split over as many instances as the engine has shards.
+// The real-trace checks and tables are in real_test.go.
 package sim
 
 import (

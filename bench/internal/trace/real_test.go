@@ -3,7 +3,6 @@ package trace_test
 import (
 	"testing"
 
-	"github.com/shardcache/shardcache/bench/internal/trace"
 	"github.com/shardcache/shardcache/bench/internal/tracetest"
 )
 
@@ -20,17 +19,14 @@ func TestRealTraces(t *testing.T) {
 		{"web12.cache2k.xz", 95607, 13756},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			tr, err := trace.Load(tracetest.File(t, tc.file))
-			if err != nil {
-				t.Fatal(err)
-			}
+			keys := tracetest.Keys(t, tc.file)
 			seen := make(map[uint64]bool)
-			for _, k := range tr.Keys {
+			for _, k := range keys {
 				seen[k] = true
 			}
-			if len(tr.Keys) != tc.requests || len(seen) != tc.unique {
+			if len(keys) != tc.requests || len(seen) != tc.unique {
 				t.Errorf("%s: %d requests, %d unique; README says %d, %d",
-					tc.file, len(tr.Keys), len(seen), tc.requests, tc.unique)
+					tc.file, len(keys), len(seen), tc.requests, tc.unique)
 			}
 		})
 	}

@@ -1,5 +1,6 @@
 // Package trace reads the published cache access traces the hit-ratio
-// simulator replays (see /work/shared/traces/README.md for their origin):
+// simulator replays (the README beside the traces, in DefaultDir, gives
+// their origin):
 //
 //   - ARC text (oltp, p3): "start_block num_blocks ignore request_number"
 //     per line; each line is expanded to num_blocks accesses of consecutive
@@ -168,6 +169,6 @@ func ResolveDir(p string) string {
 	}
 }
 
-// DefaultDir is where the shared traces sit relative to the bench module
-// (/work/shared/traces beside the repository's clone).
+// DefaultDir is where the shared traces sit relative to the bench module:
+// a shared/traces folder beside the repository's clone.
 const DefaultDir = "../../shared/traces"
