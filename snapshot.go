@@ -82,6 +82,11 @@ type snapshotter[K comparable, V any] struct {
 	every   time.Duration // Config.SnapshotEvery
 	onError func(error)   // Config.OnSnapshotError
 
+	// wallNow reads the wall clock that deadlines in a snapshot are
+	// expressed on, and the header's creation time: time.Now, except in
+	// tests that need a save's bytes to be reproducible.
+	wallNow func() time.Time
+
 	// mu serialises file saves, so that a periodic save still running when
 	// Close starts cannot rename its file over the final snapshot.
 	mu sync.Mutex
@@ -97,6 +102,7 @@ func (s *snapshotter[K, V]) init(cfg *Config[K, V]) {
 	s.path = cfg.SnapshotPath
 	s.every = cfg.SnapshotEvery
 	s.onError = cfg.OnSnapshotError
+	s.wallNow = time.Now
 }
 
 // pickCodec returns c, or the built-in codec for T when c is nil. A codec

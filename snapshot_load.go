@@ -120,7 +120,7 @@ func (c *Cache[K, V]) load(r io.Reader, apply bool, verified uint64) (uint64, er
 // dst. With checkOnly it validates every record and decodes nothing it can
 // avoid, returning dst unchanged.
 func (c *Cache[K, V]) decodeBlock(p []byte, count int, checkOnly bool, dst []loaded[K, V]) ([]loaded[K, V], error) {
-	now := time.Now().UnixNano()
+	now := c.snap.wallNow().UnixNano()
 	for i := range count {
 		wd, kb, vb, rest, err := splitRecord(p)
 		if err != nil {
@@ -157,7 +157,7 @@ func (c *Cache[K, V]) decodeBlock(p []byte, count int, checkOnly bool, dst []loa
 // store sets every entry of batch with the time it has left, skipping those
 // whose deadline passed. The wall clock is read once per batch.
 func (c *Cache[K, V]) store(batch []loaded[K, V]) {
-	now := time.Now().UnixNano()
+	now := c.snap.wallNow().UnixNano()
 	for i := range batch {
 		var ttl time.Duration
 		if d := batch[i].deadline; d != 0 {

@@ -12,7 +12,6 @@ import (
 	"runtime"
 	"slices"
 	"sync"
-	"time"
 )
 
 // SaveTo writes a snapshot of the cache's live entries to w. Entries keep
@@ -163,7 +162,7 @@ func (c *Cache[K, V]) save(w io.Writer) error {
 // goroutines; count is the header's expected entry count.
 func (c *Cache[K, V]) saveWith(w io.Writer, count, workers int) error {
 	sw := snapWriter{w: w}
-	if err := sw.header(uint64(count), time.Now().UnixNano()); err != nil {
+	if err := sw.header(uint64(count), c.snap.wallNow().UnixNano()); err != nil {
 		return err
 	}
 	if workers <= 1 {
@@ -466,7 +465,7 @@ func growTo[T any](s []T, n int) []T {
 // stepped since the cache was created. A manual test clock has no epoch, so
 // its current reading stands for the present.
 func (c *Cache[K, V]) wallOffset() (now, wall int64) {
-	t := time.Now()
+	t := c.snap.wallNow()
 	if c.clock.manual {
 		now = c.clock.Now()
 	} else {
