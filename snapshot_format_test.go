@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shardcache/shardcache/internal/frame"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -76,7 +77,7 @@ func TestSnapshotFormatV1(t *testing.T) {
 	} {
 		t.Run("blocks/workers="+strconv.Itoa(tc.workers), func(t *testing.T) {
 			snap := saveWith(t, c, tc.workers)
-			require.Greater(t, len(snap), 4*blockTarget)
+			require.Greater(t, len(snap), 4*frame.BlockTarget)
 			sum := sha256.Sum256(snap)
 			assert.Equal(t, tc.sha256, hex.EncodeToString(sum[:]), "the bytes of a %d-byte snapshot changed", len(snap))
 		})
