@@ -3,15 +3,17 @@ package shardcache
 import (
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/shardcache/shardcache/internal/frame"
 )
 
 // Snapshots save a cache's live entries to a byte stream and load them back,
 // so that a restarted service comes back warm. docs/snapshot-format.md
-// specifies the format; in short:
+// specifies the format, and internal/frame reads and writes its framing; in
+// short:
 //
 //	header   magic, version, flags, expected entry count, creation time, CRC-32C
 //	block*   'B', record count, payload length, records, CRC-32C of the block
@@ -27,8 +29,8 @@ import (
 // one shard's entries plus a few blocks per encoding goroutine in memory
 // (large caches are copied and encoded by up to four at once: see SaveTo).
 //
-// Loading is the reverse, with every length checked against the limits
-// below before anything is allocated for it and every block's checksum
+// Loading is the reverse, with every length checked against the limits in
+// internal/frame before anything is allocated for it and every block's checksum
 // verified before any of its records is decoded. Records go through the
 // same path as Set, so budgets, eviction, OnRemove and the timing wheel see
 // nothing unusual. A snapshot does not record the eviction policy's order:
@@ -46,32 +48,14 @@ func corrupt(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrCorruptSnapshot}, args...)...)
 }
 
-// The format's constants. Changing any of them changes the format: bump
-// snapVersion and docs/snapshot-format.md together.
-const (
-	snapMagic   = "\x89SCSNAP\n" // 8 bytes; the high bit and newline catch text-mode mangling
-	snapVersion = 1
-
-	headerLen  = 36 // magic 8, version 4, flags 4, count 8, created 8, crc 4
-	frameLen   = 9  // tag 1, record count 4, payload length 4
-	trailerLen = 13 // tag 1, total records 8, file crc 4
-	blockTag   = 'B'
-	endTag     = 'E'
-
-	// blockTarget is the payload size at which the writer closes a block.
-	// A block is the unit of verification for LoadFrom and of buffering for
-	// both directions.
-	blockTarget = 256 << 10
-
-	// Limits a loader enforces before trusting a length. maxBlockLen covers
-	// a full block plus one record of the largest size.
-	maxKeyLen    = 1 << 20   // 1 MiB per encoded key
-	maxValueLen  = 256 << 20 // 256 MiB per encoded value
-	maxBlockLen  = 512 << 20
-	minRecordLen = 8 + 1 + 1 // deadline and two empty fields
-)
-
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+// snapFormat is what a snapshot's header starts with. Changing it, or the
+// bytes internal/frame writes, changes the format: bump the version and
+// docs/snapshot-format.md together (TestSnapshotFormatV1 fails otherwise).
+var snapFormat = frame.Format{
+	Magic:   "\x89SCSNAP\n", // the high bit and newline catch text-mode mangling
+	Version: 1,
+	Name:    "shardcache snapshot",
+}
 
 // snapshotter is the Cache's snapshot state, set once in New.
 type snapshotter[K comparable, V any] struct {
@@ -81,6 +65,11 @@ type snapshotter[K comparable, V any] struct {
 	path    string        // Config.SnapshotPath
 	every   time.Duration // Config.SnapshotEvery
 	onError func(error)   // Config.OnSnapshotError
+
+	// wallNow reads the wall clock that deadlines in a snapshot are
+	// expressed on, and the header's creation time: time.Now, except in
+	// tests that need a save's bytes to be reproducible.
+	wallNow func() time.Time
 
 	// mu serialises file saves, so that a periodic save still running when
 	// Close starts cannot rename its file over the final snapshot.
@@ -97,6 +86,7 @@ func (s *snapshotter[K, V]) init(cfg *Config[K, V]) {
 	s.path = cfg.SnapshotPath
 	s.every = cfg.SnapshotEvery
 	s.onError = cfg.OnSnapshotError
+	s.wallNow = time.Now
 }
 
 // pickCodec returns c, or the built-in codec for T when c is nil. A codec

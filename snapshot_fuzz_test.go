@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shardcache/shardcache/internal/frame"
 	"github.com/stretchr/testify/require"
 )
 
@@ -89,8 +90,8 @@ func fuzzSeeds(tb testing.TB) [][]byte {
 // but beyond the data costs only the data actually present.
 func TestForgedLengthsFailFast(t *testing.T) {
 	var lengthOnly []byte // a block header claiming 500 MiB, then 1 KiB of data
-	lengthOnly = append(lengthOnly, rawSnapshot()[:headerLen]...)
-	lengthOnly = append(lengthOnly, blockTag)
+	lengthOnly = append(lengthOnly, rawSnapshot()[:frame.HeaderLen]...)
+	lengthOnly = append(lengthOnly, frame.BlockTag)
 	lengthOnly = binary.LittleEndian.AppendUint32(lengthOnly, 1)
 	lengthOnly = binary.LittleEndian.AppendUint32(lengthOnly, 500<<20)
 	lengthOnly = append(lengthOnly, make([]byte, 1024)...)
@@ -100,7 +101,7 @@ func TestForgedLengthsFailFast(t *testing.T) {
 		"value 2^40": forgedSnapshot(1, rawRecordBytes(0, 1, []byte("k"), 1<<40, []byte("v"))),
 		"value 2^63": forgedSnapshot(1, rawRecordBytes(0, 1, []byte("k"), 1<<63, []byte("v"))),
 		"block 4 GiB": snapPatch(forgedSnapshot(1, rawRecordBytes(0, 1, []byte("k"), 1, []byte("v"))), func(b []byte) []byte {
-			binary.LittleEndian.PutUint32(b[headerLen+5:], 0xffffffff)
+			binary.LittleEndian.PutUint32(b[frame.HeaderLen+5:], 0xffffffff)
 			return b
 		}),
 		"block 500 MiB": lengthOnly,

@@ -1,13 +1,13 @@
 package shardcache
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"os"
 	"time"
+
+	"github.com/shardcache/shardcache/internal/frame"
 )
 
 // LoadFrom reads a snapshot written by SaveTo or SaveFile from r and stores
@@ -89,25 +89,27 @@ type loaded[K comparable, V any] struct {
 // verified is the entry count a previous verifying pass established (0 if
 // none), which sizes the shard indexes. It returns the snapshot's entry count.
 func (c *Cache[K, V]) load(r io.Reader, apply bool, verified uint64) (uint64, error) {
-	sr := snapReader{r: r}
-	if err := sr.header(); err != nil {
-		return 0, err
+	fr := frame.NewReader(r)
+	h, err := fr.ReadHeader(snapFormat)
+	if err != nil {
+		return 0, readErr(err)
 	}
 	if apply {
-		c.presize(verified, sr.hint)
+		c.presize(verified, h.Count)
 	}
 	var batch []loaded[K, V]
 	for {
-		payload, count, done, err := sr.next()
-		if err != nil {
-			return 0, err
+		payload, count, err := fr.Next()
+		if err == io.EOF {
+			return fr.Records(), nil
 		}
-		if done {
-			return sr.total, nil
+		if err != nil {
+			return 0, readErr(err)
 		}
 		batch, err = c.decodeBlock(payload, count, !apply, batch[:0])
 		if err != nil {
-			return 0, corrupt("block %d (at byte %d): %w", sr.blocks, sr.blockAt, err)
+			n, at := fr.Block()
+			return 0, corrupt("block %d (at byte %d): %w", n, at, err)
 		}
 		if apply {
 			c.store(batch)
@@ -116,13 +118,22 @@ func (c *Cache[K, V]) load(r io.Reader, apply bool, verified uint64) (uint64, er
 	}
 }
 
+// readErr turns an error of the frame reader into the loader's: damage
+// wraps ErrCorruptSnapshot, anything else is the io.Reader's own.
+func readErr(err error) error {
+	if errors.Is(err, frame.ErrCorrupt) {
+		return corrupt("%w", err)
+	}
+	return fmt.Errorf("shardcache: read snapshot: %w", err)
+}
+
 // decodeBlock decodes the count records of a verified block payload into
 // dst. With checkOnly it validates every record and decodes nothing it can
 // avoid, returning dst unchanged.
 func (c *Cache[K, V]) decodeBlock(p []byte, count int, checkOnly bool, dst []loaded[K, V]) ([]loaded[K, V], error) {
-	now := time.Now().UnixNano()
+	now := c.snap.wallNow().UnixNano()
 	for i := range count {
-		wd, kb, vb, rest, err := splitRecord(p)
+		wd, kb, vb, rest, err := frame.SplitRecord(p)
 		if err != nil {
 			return dst, fmt.Errorf("record %d: %w", i, err)
 		}
@@ -157,7 +168,7 @@ func (c *Cache[K, V]) decodeBlock(p []byte, count int, checkOnly bool, dst []loa
 // store sets every entry of batch with the time it has left, skipping those
 // whose deadline passed. The wall clock is read once per batch.
 func (c *Cache[K, V]) store(batch []loaded[K, V]) {
-	now := time.Now().UnixNano()
+	now := c.snap.wallNow().UnixNano()
 	for i := range batch {
 		var ttl time.Duration
 		if d := batch[i].deadline; d != 0 {
@@ -187,173 +198,6 @@ func (c *Cache[K, V]) presize(verified, hint uint64) {
 		return
 	}
 	for i := range c.shards {
-		s := &c.shards[i]
-		n := per
-		if s.maxEntries > 0 {
-			n = min(n, uint64(s.maxEntries))
-		}
-		s.mu.Lock()
-		if s.len == 0 && !s.closed {
-			s.m.init(int(n))
-		}
-		s.mu.Unlock()
+		c.shards[i].reserve(int(per))
 	}
-}
-
-// splitRecord splits the first record off a block payload.
-func splitRecord(p []byte) (wd int64, key, value, rest []byte, err error) {
-	if len(p) < 8 {
-		return 0, nil, nil, nil, errors.New("truncated deadline")
-	}
-	wd = int64(binary.LittleEndian.Uint64(p))
-	if wd < 0 {
-		return 0, nil, nil, nil, fmt.Errorf("negative deadline %d", wd)
-	}
-	if key, p, err = splitField(p[8:], maxKeyLen, "key"); err != nil {
-		return 0, nil, nil, nil, err
-	}
-	if value, p, err = splitField(p, maxValueLen, "value"); err != nil {
-		return 0, nil, nil, nil, err
-	}
-	return wd, key, value, p, nil
-}
-
-// splitField splits a uvarint-length-prefixed field off p, refusing a
-// length beyond limit or beyond p.
-func splitField(p []byte, limit int, what string) (field, rest []byte, err error) {
-	n, k := binary.Uvarint(p)
-	switch {
-	case k <= 0:
-		return nil, nil, fmt.Errorf("bad %s length", what)
-	case n > uint64(limit):
-		return nil, nil, fmt.Errorf("%s length %d exceeds the limit %d", what, n, limit)
-	case n > uint64(len(p)-k):
-		return nil, nil, fmt.Errorf("%s length %d runs past the block", what, n)
-	}
-	return p[k : k+int(n)], p[k+int(n):], nil
-}
-
-// snapReader parses frames and keeps the running file checksum. It never
-// allocates for a length it has not checked against a limit, and grows its
-// buffer only as bytes actually arrive.
-type snapReader struct {
-	r       io.Reader
-	off     int64  // bytes read
-	crc     uint32 // CRC-32C of every byte read
-	buf     []byte // the last block's payload and checksum; reused
-	hint    uint64 // the header's expected entry count
-	total   uint64 // records in the blocks read
-	blocks  int    // blocks read
-	blockAt int64  // offset of the last block
-}
-
-// read fills p from the input. Running out of input is corruption
-// (truncation); any other error is the reader's and is returned as such.
-func (sr *snapReader) read(p []byte) error {
-	n, err := io.ReadFull(sr.r, p)
-	sr.crc = crc32.Update(sr.crc, castagnoli, p[:n])
-	sr.off += int64(n)
-	switch {
-	case err == io.EOF || err == io.ErrUnexpectedEOF:
-		return corrupt("truncated at byte %d", sr.off)
-	case err != nil:
-		return fmt.Errorf("shardcache: read snapshot: %w", err)
-	}
-	return nil
-}
-
-func (sr *snapReader) header() error {
-	var b [headerLen]byte
-	if err := sr.read(b[:]); err != nil {
-		return err
-	}
-	if string(b[:8]) != snapMagic {
-		return corrupt("not a shardcache snapshot (magic %q)", b[:8])
-	}
-	if v := binary.LittleEndian.Uint32(b[8:]); v != snapVersion {
-		return corrupt("format version %d, this build reads version %d", v, snapVersion)
-	}
-	if crc32.Checksum(b[:headerLen-4], castagnoli) != binary.LittleEndian.Uint32(b[headerLen-4:]) {
-		return corrupt("header checksum mismatch")
-	}
-	if f := binary.LittleEndian.Uint32(b[12:]); f != 0 {
-		return corrupt("unknown header flags %#x", f)
-	}
-	sr.hint = binary.LittleEndian.Uint64(b[16:])
-	return nil
-}
-
-// next reads the next frame. For a block it returns the verified payload
-// (valid until the next call) and its record count; after a verified
-// trailer it returns done.
-func (sr *snapReader) next() (payload []byte, count int, done bool, err error) {
-	at := sr.off
-	var f [frameLen]byte
-	if err := sr.read(f[:1]); err != nil {
-		return nil, 0, false, err
-	}
-	switch f[0] {
-	case blockTag:
-		if err := sr.read(f[1:]); err != nil {
-			return nil, 0, false, err
-		}
-		sr.blocks++
-		sr.blockAt = at
-		n := binary.LittleEndian.Uint32(f[5:])
-		count := binary.LittleEndian.Uint32(f[1:])
-		switch {
-		case n > maxBlockLen:
-			return nil, 0, false, corrupt("block %d (at byte %d): length %d exceeds the limit %d", sr.blocks, at, n, maxBlockLen)
-		case count == 0 || count > n/minRecordLen:
-			return nil, 0, false, corrupt("block %d (at byte %d): %d records cannot fit in %d bytes", sr.blocks, at, count, n)
-		}
-		b, err := sr.readBlock(int(n) + 4)
-		if err != nil {
-			return nil, 0, false, err
-		}
-		crc := crc32.Update(crc32.Checksum(f[:], castagnoli), castagnoli, b[:n])
-		if crc != binary.LittleEndian.Uint32(b[n:]) {
-			return nil, 0, false, corrupt("block %d (at byte %d): checksum mismatch", sr.blocks, at)
-		}
-		sr.total += uint64(count)
-		return b[:n], int(count), false, nil
-	case endTag:
-		var t [trailerLen - 1]byte
-		if err := sr.read(t[:8]); err != nil {
-			return nil, 0, false, err
-		}
-		want := sr.crc
-		if err := sr.read(t[8:]); err != nil {
-			return nil, 0, false, err
-		}
-		if binary.LittleEndian.Uint32(t[8:]) != want {
-			return nil, 0, false, corrupt("file checksum mismatch")
-		}
-		if n := binary.LittleEndian.Uint64(t[:]); n != sr.total {
-			return nil, 0, false, corrupt("trailer counts %d entries, the blocks hold %d", n, sr.total)
-		}
-		return nil, 0, true, nil
-	}
-	return nil, 0, false, corrupt("unknown frame tag %#02x at byte %d", f[0], at)
-}
-
-// readBlock reads n bytes into the reusable buffer. A length read from the
-// input is only an upper bound until the bytes arrive, so a buffer too small
-// for n grows by doubling as data comes in: a forged length in a short
-// input costs at most about twice the bytes actually present.
-func (sr *snapReader) readBlock(n int) ([]byte, error) {
-	if n <= cap(sr.buf) {
-		b := sr.buf[:n]
-		return b, sr.read(b)
-	}
-	b := sr.buf[:0]
-	for len(b) < n {
-		step := min(n-len(b), max(len(b), 64<<10))
-		b = append(b, make([]byte, step)...)
-		sr.buf = b
-		if err := sr.read(b[len(b)-step:]); err != nil {
-			return nil, err
-		}
-	}
-	return b, nil
 }

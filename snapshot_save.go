@@ -1,18 +1,13 @@
 package shardcache
 
 import (
-	"encoding/binary"
-	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
-	"runtime"
 	"slices"
-	"sync"
-	"time"
+
+	"github.com/shardcache/shardcache/internal/atomicfile"
+	"github.com/shardcache/shardcache/internal/frame"
 )
 
 // SaveTo writes a snapshot of the cache's live entries to w. Entries keep
@@ -62,57 +57,21 @@ func (c *Cache[K, V]) SaveFile(path string) error {
 // saveFile is SaveFile without the checks. Callers hold c.snap.mu. wrap, if
 // not nil, wraps the temporary file's writer: tests use it to fail the save
 // at a chosen byte.
-func (c *Cache[K, V]) saveFile(path string, wrap func(io.Writer) io.Writer) (err error) {
-	dir, name := filepath.Split(path)
-	f, err := os.CreateTemp(dir, "."+name+".tmp*")
+func (c *Cache[K, V]) saveFile(path string, wrap func(io.Writer) io.Writer) error {
+	f, err := atomicfile.Create(path)
 	if err != nil {
 		return fmt.Errorf("shardcache: save snapshot: %w", err)
 	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			_ = f.Close() // may already be closed; the error is the one to report
-			_ = os.Remove(tmp)
-		}
-	}()
+	defer f.Cleanup() // removes the temporary file unless Commit renamed it
 	var w io.Writer = f
 	if wrap != nil {
 		w = wrap(f)
 	}
-	if err = c.save(w); err != nil {
+	if err := c.save(w); err != nil {
 		return err
 	}
-	if err = f.Sync(); err != nil {
+	if err := f.Commit(); err != nil {
 		return fmt.Errorf("shardcache: save snapshot: %w", err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("shardcache: save snapshot: %w", err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("shardcache: save snapshot: %w", err)
-	}
-	return syncDir(dir)
-}
-
-// syncDir makes a rename in dir durable. Windows cannot sync a directory
-// (and does not need to), so there it does nothing.
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	if dir == "" {
-		dir = "."
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("shardcache: save snapshot: sync directory: %w", err)
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("shardcache: save snapshot: sync directory: %w", err)
 	}
 	return nil
 }
@@ -124,36 +83,6 @@ type snapRef[K comparable, V any] struct {
 	deadline int64 // on the cache clock; 0: none
 }
 
-// Saving is bound by memory latency: every entry, key and value it copies
-// is a cache (and often a TLB) miss on data scattered over the heap, so one
-// goroutine saves at a fraction of what the memory system can deliver.
-// Large caches are therefore saved by several goroutines at once
-// (saveWorkers). They still take the shards one at a time: the calling
-// goroutine holds a shard's read lock while each worker copies the live
-// entries of its share of the shard's table, then releases it while the
-// workers encode their shares into finished blocks, which it writes in
-// order. Memory stays at one shard's references, as with one goroutine,
-// plus a few blocks per worker.
-
-const (
-	// maxSaveWorkers caps the goroutines that encode one save.
-	maxSaveWorkers = 4
-	// parallelSaveMin is the entry count from which a save uses more than
-	// one goroutine; below it, starting them costs more than it saves.
-	parallelSaveMin = 1 << 16
-	// workerBlocks is how many block buffers a worker owns: the one it
-	// fills, two in its channel and one being written.
-	workerBlocks = 4
-)
-
-// saveWorkers returns how many goroutines encode a save of n entries.
-func (c *Cache[K, V]) saveWorkers(n int) int {
-	if n < parallelSaveMin {
-		return 1
-	}
-	return max(1, min(runtime.GOMAXPROCS(0), maxSaveWorkers))
-}
-
 func (c *Cache[K, V]) save(w io.Writer) error {
 	n := c.Len()
 	return c.saveWith(w, n, c.saveWorkers(n))
@@ -162,22 +91,25 @@ func (c *Cache[K, V]) save(w io.Writer) error {
 // saveWith writes the snapshot with the given number of encoding
 // goroutines; count is the header's expected entry count.
 func (c *Cache[K, V]) saveWith(w io.Writer, count, workers int) error {
-	sw := snapWriter{w: w}
-	if err := sw.header(uint64(count), time.Now().UnixNano()); err != nil {
-		return err
+	fw := frame.NewWriter(w)
+	h := frame.Header{Count: uint64(count), Created: c.snap.wallNow().UnixNano()}
+	if err := fw.WriteHeader(snapFormat, h); err != nil {
+		return writeErr(err)
 	}
 	if workers <= 1 {
 		// One encoder; its blocks go straight to w, and one block can
 		// hold the end of a shard and the start of the next.
 		enc := c.newShardEncoder(func(b []byte, n uint32) ([]byte, error) {
-			return b, sw.writeBlock(b, n)
+			if err := fw.WriteBlock(b, n); err != nil {
+				return nil, writeErr(err)
+			}
+			return b, nil
 		})
 		for i := range c.shards {
-			s := &c.shards[i]
 			now, wall := c.wallOffset()
-			s.mu.RLock()
-			enc.copy(s.m.slots, now, s.len)
-			s.mu.RUnlock()
+			c.shards[i].readSlots(func(slots []slot[K, V], entries int) {
+				enc.copy(slots, now, entries)
+			})
 			if err := enc.encode(wall); err != nil {
 				return err
 			}
@@ -185,169 +117,19 @@ func (c *Cache[K, V]) saveWith(w io.Writer, count, workers int) error {
 		if err := enc.flush(); err != nil {
 			return err
 		}
-	} else if err := c.saveParallel(&sw, workers); err != nil {
+	} else if err := c.saveParallel(fw, workers); err != nil {
 		return err
 	}
-	return sw.trailer()
-}
-
-// saveTask is one worker's share of a shard: the slots of its table to
-// copy, at clock time now, and the wall-clock offset to encode with.
-type saveTask[K comparable, V any] struct {
-	slots     []slot[K, V]
-	now, wall int64
-	hint      int // entries expected in slots
-}
-
-// saveMsg is what a worker hands the writer: a finished block of n
-// records, the end of its share of a shard, or the error (or panic) that
-// stopped it.
-type saveMsg struct {
-	block    []byte
-	n        uint32
-	shareEnd bool
-	err      error
-	panicked any // a value recovered from a panicking codec
-}
-
-// saveParallel saves with workers goroutines. For each shard in turn it
-// takes the read lock, has worker j copy the j-th share of the table's
-// slots, releases the lock once every worker has copied, and writes the
-// blocks the workers then encode, worker 0's first: the same records in the
-// same order as one goroutine writes, except that a block never spans two
-// shares. A worker owns workerBlocks block buffers, which the writer hands
-// back after writing them, and waits for one when all are in flight, so a
-// save makes no garbage blocks. The first error stops every worker before
-// saveParallel returns it; a codec panic is re-raised in the calling
-// goroutine, as it would be with one goroutine.
-func (c *Cache[K, V]) saveParallel(sw *snapWriter, workers int) error {
-	var (
-		done   = make(chan struct{})
-		tasks  = make([]chan saveTask[K, V], workers)
-		outs   = make([]chan saveMsg, workers)
-		spare  = make([]chan []byte, workers) // written blocks, back for reuse
-		copied = make(chan struct{}, workers)
-		wg     sync.WaitGroup
-	)
-	for j := range workers {
-		tasks[j] = make(chan saveTask[K, V], 1)
-		outs[j] = make(chan saveMsg, workerBlocks-2)
-		spare[j] = make(chan []byte, workerBlocks) // never full: the writer never blocks on it
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c.saveWorker(tasks[j], outs[j], spare[j], copied, done)
-		}()
+	if err := fw.WriteTrailer(); err != nil {
+		return writeErr(err)
 	}
-	stop := func() {
-		close(done)
-		wg.Wait()
-	}
-	for i := range c.shards {
-		s := &c.shards[i]
-		now, wall := c.wallOffset()
-		s.mu.RLock()
-		slots := s.m.slots
-		for j := range workers {
-			lo, hi := len(slots)*j/workers, len(slots)*(j+1)/workers
-			tasks[j] <- saveTask[K, V]{slots: slots[lo:hi], now: now, wall: wall, hint: s.len/workers + 1}
-		}
-		for range workers {
-			<-copied // copying reads memory only: it cannot fail or block
-		}
-		s.mu.RUnlock()
-		for j := range workers {
-			for {
-				m := <-outs[j]
-				if m.panicked != nil {
-					stop()
-					panic(m.panicked)
-				}
-				if m.err != nil {
-					stop()
-					return m.err
-				}
-				if m.shareEnd {
-					break
-				}
-				if err := sw.writeBlock(m.block, m.n); err != nil {
-					stop()
-					return err
-				}
-				spare[j] <- m.block
-			}
-		}
-	}
-	stop()
 	return nil
 }
 
-// saveWorker runs one worker of saveParallel: for each task it copies its
-// share of a shard (while the writer holds the shard's read lock), reports
-// on copied, then encodes the share into blocks sent on out and ends it
-// with a shareEnd message. It returns when done is closed or after sending
-// an error.
-func (c *Cache[K, V]) saveWorker(tasks <-chan saveTask[K, V], out chan<- saveMsg, spare <-chan []byte, copied chan<- struct{}, done <-chan struct{}) {
-	send := func(m saveMsg) bool {
-		select {
-		case out <- m:
-			return true
-		case <-done:
-			return false
-		}
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			send(saveMsg{panicked: r})
-		}
-	}()
-	owned := 1 // the encoder's first buffer
-	enc := c.newShardEncoder(func(b []byte, n uint32) ([]byte, error) {
-		if !send(saveMsg{block: b, n: n}) {
-			return nil, errSaveStopped
-		}
-		if owned < workerBlocks {
-			select {
-			case b = <-spare:
-				return b, nil
-			default:
-				owned++
-				return nil, nil // flush allocates one
-			}
-		}
-		select {
-		case b = <-spare:
-			return b, nil
-		case <-done:
-			return nil, errSaveStopped
-		}
-	})
-	for {
-		var t saveTask[K, V]
-		select {
-		case t = <-tasks:
-		case <-done:
-			return
-		}
-		enc.copy(t.slots, t.now, t.hint)
-		copied <- struct{}{}
-		err := enc.encode(t.wall)
-		if err == nil {
-			err = enc.flush()
-		}
-		if err != nil {
-			send(saveMsg{err: err})
-			return
-		}
-		if !send(saveMsg{shareEnd: true}) {
-			return
-		}
-	}
+// writeErr wraps an error of the io.Writer a snapshot is saved to.
+func writeErr(err error) error {
+	return fmt.Errorf("shardcache: write snapshot: %w", err)
 }
-
-// errSaveStopped ends a worker whose save was abandoned; it never reaches
-// the caller, who returns the error that stopped the save.
-var errSaveStopped = errors.New("shardcache: save stopped")
 
 // shardEncoder turns shards into finished blocks (frame, records, CRC) and
 // hands each to emit, which returns a buffer to build the next one in (nil:
@@ -365,33 +147,15 @@ type shardEncoder[K comparable, V any] struct {
 }
 
 func (c *Cache[K, V]) newShardEncoder(emit func([]byte, uint32) ([]byte, error)) *shardEncoder[K, V] {
-	enc := &shardEncoder[K, V]{c: c, emit: emit, buf: newBlockBuf(nil)}
+	enc := &shardEncoder[K, V]{c: c, emit: emit, buf: frame.NewBlock(nil)}
 	enc.kt, _ = c.snap.keys.(toucher[K])
 	enc.vt, _ = c.snap.values.(toucher[V])
 	return enc
 }
 
-// closeBlock finishes block b, which holds frameLen bytes of room for its
-// frame and then n records: it fills in the frame and appends the CRC.
-func closeBlock(b []byte, n uint32) []byte {
-	b[0] = blockTag
-	binary.LittleEndian.PutUint32(b[1:], n)
-	binary.LittleEndian.PutUint32(b[5:], uint32(len(b)-frameLen))
-	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
-}
-
-// newBlockBuf returns b emptied to a block's frame header space, or a new
-// buffer if b is nil.
-func newBlockBuf(b []byte) []byte {
-	if b == nil {
-		b = make([]byte, 0, blockTarget+blockTarget/8)
-	}
-	return b[:frameLen]
-}
-
 // copy replaces the encoder's references with the entries of slots that
-// are live at clock time now; hint is how many to expect. The caller holds
-// the read lock of the shard that owns slots.
+// are live at clock time now; hint is how many to expect. It runs inside
+// shard.readSlots, under the read lock of the shard that owns slots.
 //
 // The copy is bound by memory latency (every entry is a cache miss), so it
 // runs in two passes: the first walks the slots and gathers entry pointers
@@ -418,7 +182,7 @@ func (enc *shardEncoder[K, V]) copy(slots []slot[K, V], now int64, hint int) {
 }
 
 // encode appends the copied entries to the open block, emitting every block
-// that reaches blockTarget, then drops its references to them. wall turns
+// that is full (frame.BlockFull), then drops its references to them. wall turns
 // clock deadlines into wall-clock ones.
 func (enc *shardEncoder[K, V]) encode(wall int64) error {
 	defer clear(enc.refs) // drop the references before the next copy
@@ -432,7 +196,7 @@ func (enc *shardEncoder[K, V]) encode(wall int64) error {
 			}
 			enc.n++
 		}
-		if len(enc.buf) >= blockTarget {
+		if frame.BlockFull(enc.buf) {
 			if err := enc.flush(); err != nil {
 				return err
 			}
@@ -446,11 +210,11 @@ func (enc *shardEncoder[K, V]) flush() error {
 	if enc.n == 0 {
 		return nil
 	}
-	next, err := enc.emit(closeBlock(enc.buf, enc.n), enc.n)
+	next, err := enc.emit(frame.CloseBlock(enc.buf, enc.n), enc.n)
 	if err != nil {
 		return err
 	}
-	enc.buf, enc.n = newBlockBuf(next), 0
+	enc.buf, enc.n = frame.NewBlock(next), 0
 	return nil
 }
 
@@ -466,7 +230,7 @@ func growTo[T any](s []T, n int) []T {
 // stepped since the cache was created. A manual test clock has no epoch, so
 // its current reading stands for the present.
 func (c *Cache[K, V]) wallOffset() (now, wall int64) {
-	t := time.Now()
+	t := c.snap.wallNow()
 	if c.clock.manual {
 		now = c.clock.Now()
 	} else {
@@ -514,44 +278,34 @@ func (c *Cache[K, V]) appendRecord(buf []byte, r *snapRef[K, V], wall int64) ([]
 		wd = max(addSat(wall, r.deadline), 1)
 	}
 	start := len(buf)
-	buf = binary.LittleEndian.AppendUint64(buf, uint64(wd))
+	buf = frame.AppendDeadline(buf, wd)
 	var err error
-	if buf, err = appendField(buf, c.snap.keys, r.key, maxKeyLen, "key"); err != nil {
+	if buf, err = appendField(buf, c.snap.keys, r.key, frame.MaxKeyLen, "key"); err != nil {
 		return buf[:start], err
 	}
-	if buf, err = appendField(buf, c.snap.values, r.value, maxValueLen, "value"); err != nil {
+	if buf, err = appendField(buf, c.snap.values, r.value, frame.MaxValueLen, "value"); err != nil {
 		return buf[:start], err
 	}
 	return buf, nil
 }
 
-// appendField appends v's encoding preceded by its length as a uvarint.
-// It reserves one length byte, lets the codec append in place and, for the
-// rare encoding of 128 bytes or more, shifts it to make room for a longer
-// length: no intermediate buffer and no copy in the common case.
+// appendField appends v's encoding as a length-prefixed field: the codec
+// appends straight into the block (frame.OpenField, frame.CloseField), so
+// there is no intermediate buffer, and no copy for an encoding shorter than
+// 128 bytes.
 func appendField[T any](buf []byte, codec Codec[T], v T, limit int, what string) ([]byte, error) {
 	at := len(buf)
-	out, err := codec.Append(append(buf, 0), v)
+	out, err := codec.Append(frame.OpenField(buf), v)
 	if err != nil {
 		return buf, fmt.Errorf("shardcache: save snapshot: encode %s: %w", what, err)
 	}
-	n := len(out) - at - 1
-	if n < 0 {
+	switch n := frame.FieldLen(out, at); {
+	case n < 0:
 		return buf, fmt.Errorf("shardcache: save snapshot: %s codec dropped the bytes it was given", what)
-	}
-	if n > limit {
+	case n > limit:
 		return buf, fmt.Errorf("shardcache: save snapshot: encoded %s is %d bytes, more than the limit %d", what, n, limit)
 	}
-	if n < 0x80 {
-		out[at] = byte(n)
-		return out, nil
-	}
-	var l [binary.MaxVarintLen64]byte
-	k := binary.PutUvarint(l[:], uint64(n))
-	out = append(out, l[:k-1]...)
-	copy(out[at+k:], out[at+1:at+1+n])
-	copy(out[at:], l[:k])
-	return out, nil
+	return frame.CloseField(out, at), nil
 }
 
 // addSat returns a+b, saturated to the int64 range.
@@ -564,49 +318,4 @@ func addSat(a, b int64) int64 {
 		return math.MinInt64
 	}
 	return s
-}
-
-// snapWriter writes the header, the blocks and the trailer, and keeps the
-// running file checksum and record count.
-type snapWriter struct {
-	w     io.Writer
-	crc   uint32 // CRC-32C of every byte written so far
-	total uint64 // records in the blocks written
-}
-
-func (sw *snapWriter) write(p []byte) error {
-	sw.crc = crc32.Update(sw.crc, castagnoli, p)
-	if _, err := sw.w.Write(p); err != nil {
-		return fmt.Errorf("shardcache: write snapshot: %w", err)
-	}
-	return nil
-}
-
-func (sw *snapWriter) header(count uint64, created int64) error {
-	b := make([]byte, 0, headerLen)
-	b = append(b, snapMagic...)
-	b = binary.LittleEndian.AppendUint32(b, snapVersion)
-	b = binary.LittleEndian.AppendUint32(b, 0) // flags: none defined
-	b = binary.LittleEndian.AppendUint64(b, count)
-	b = binary.LittleEndian.AppendUint64(b, uint64(created))
-	b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
-	return sw.write(b)
-}
-
-// writeBlock writes one finished block of n records with one Write.
-func (sw *snapWriter) writeBlock(b []byte, n uint32) error {
-	if err := sw.write(b); err != nil {
-		return err
-	}
-	sw.total += uint64(n)
-	return nil
-}
-
-func (sw *snapWriter) trailer() error {
-	var b [trailerLen]byte
-	b[0] = endTag
-	binary.LittleEndian.PutUint64(b[1:], sw.total)
-	crc := crc32.Update(sw.crc, castagnoli, b[:9])
-	binary.LittleEndian.PutUint32(b[9:], crc)
-	return sw.write(b[:])
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"io/fs"
 	"os"
@@ -17,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shardcache/shardcache/internal/frame"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -64,7 +64,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	src.Set("", nil)
 	want[""] = []byte{}
 	snap := snapBytes(t, src)
-	require.Greater(t, len(snap), 2*blockTarget, "the snapshot should span several blocks")
+	require.Greater(t, len(snap), 2*frame.BlockTarget, "the snapshot should span several blocks")
 
 	for _, load := range []struct {
 		name string
@@ -88,7 +88,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 
 func TestSnapshotBigEntries(t *testing.T) {
 	src := newManual(t, Config[string, []byte]{})
-	big := bytes.Repeat([]byte("0123456789abcdef"), blockTarget/16*3) // one record larger than a block
+	big := bytes.Repeat([]byte("0123456789abcdef"), frame.BlockTarget/16*3) // one record larger than a block
 	src.Set(strings.Repeat("k", 5000), big)
 	src.Set("small", []byte("v"))
 	dst := newManual(t, Config[string, []byte]{})
@@ -98,7 +98,7 @@ func TestSnapshotBigEntries(t *testing.T) {
 
 func TestSnapshotKeyTooLarge(t *testing.T) {
 	c := newManual(t, Config[string, int]{})
-	c.Set(strings.Repeat("k", maxKeyLen+1), 1)
+	c.Set(strings.Repeat("k", frame.MaxKeyLen+1), 1)
 	err := c.SaveTo(io.Discard)
 	require.Error(t, err)
 	assert.NotErrorIs(t, err, ErrCorruptSnapshot)
@@ -353,26 +353,22 @@ type rawRecord struct {
 // codec would write.
 func rawSnapshot(blocks ...[]rawRecord) []byte {
 	var out bytes.Buffer
-	sw := snapWriter{w: &out}
+	fw := frame.NewWriter(&out)
 	n := 0
 	for _, b := range blocks {
 		n += len(b)
 	}
-	_ = sw.header(uint64(n), 0)
+	_ = fw.WriteHeader(snapFormat, frame.Header{Count: uint64(n)})
 	for _, b := range blocks {
-		buf := make([]byte, frameLen)
+		buf := frame.NewBlock(nil)
 		for _, r := range b {
-			buf = binary.LittleEndian.AppendUint64(buf, uint64(r.deadline))
-			buf = binary.AppendUvarint(buf, uint64(len(r.key)))
-			buf = append(buf, r.key...)
-			buf = binary.AppendUvarint(buf, uint64(len(r.value)))
-			buf = append(buf, r.value...)
+			buf = append(buf, rawRecordBytes(r.deadline, uint64(len(r.key)), r.key, uint64(len(r.value)), r.value)...)
 		}
 		if len(b) > 0 {
-			_ = sw.writeBlock(closeBlock(buf, uint32(len(b))), uint32(len(b)))
+			_ = fw.WriteBlock(frame.CloseBlock(buf, uint32(len(b))), uint32(len(b)))
 		}
 	}
-	_ = sw.trailer()
+	_ = fw.WriteTrailer()
 	return out.Bytes()
 }
 
@@ -381,16 +377,10 @@ func rawSnapshot(blocks ...[]rawRecord) []byte {
 // pass its checksums, or a malicious one, looks like.
 func forgedSnapshot(count uint32, payload []byte) []byte {
 	var out bytes.Buffer
-	sw := snapWriter{w: &out}
-	_ = sw.header(uint64(count), 0)
-	frame := []byte{blockTag}
-	frame = binary.LittleEndian.AppendUint32(frame, count)
-	frame = binary.LittleEndian.AppendUint32(frame, uint32(len(payload)))
-	frame = append(frame, payload...)
-	frame = binary.LittleEndian.AppendUint32(frame, crc32.Checksum(frame, castagnoli))
-	_ = sw.write(frame)
-	sw.total = uint64(count)
-	_ = sw.trailer()
+	fw := frame.NewWriter(&out)
+	_ = fw.WriteHeader(snapFormat, frame.Header{Count: uint64(count)})
+	_ = fw.WriteBlock(frame.CloseBlock(append(frame.NewBlock(nil), payload...), count), count)
+	_ = fw.WriteTrailer()
 	return out.Bytes()
 }
 
@@ -427,7 +417,7 @@ func corruptSnapshots(t testing.TB) []struct {
 	src := newManual(t, Config[string, string]{})
 	src.Set("k", "v")
 	one := snapBytes(t, src)
-	block := headerLen // offset of the first block
+	block := frame.HeaderLen // offset of the first block
 	far := time.Now().Add(time.Hour).UnixNano()
 	cases := []struct{ name, snap, want string }{
 		{"empty", "", "truncated at byte 0"},
@@ -435,13 +425,13 @@ func corruptSnapshots(t testing.TB) []struct {
 		{"text mode", strings.Replace(string(good), "\n", "\r\n", 1), "not a shardcache snapshot"},
 		{"version", string(snapPatch(good, func(b []byte) []byte { b[8] = 2; return b })), "format version 2"},
 		{"header checksum", string(snapPatch(good, func(b []byte) []byte { b[20] ^= 1; return b })), "header checksum"},
-		{"block checksum", string(snapPatch(good, func(b []byte) []byte { b[block+frameLen+9] ^= 0x10; return b })), "block 1 (at byte 36): checksum mismatch"},
+		{"block checksum", string(snapPatch(good, func(b []byte) []byte { b[block+frame.FrameLen+9] ^= 0x10; return b })), "block 1 (at byte 36): checksum mismatch"},
 		{"block count", string(snapPatch(good, func(b []byte) []byte { b[block+1] = 3; return b })), "block 1 (at byte 36)"},
 		{"block count within bounds", string(snapPatch(good, func(b []byte) []byte { b[block+1] = 1; return b })), "checksum mismatch"},
 		{"frame tag", string(snapPatch(good, func(b []byte) []byte { b[block] = 'X'; return b })), "unknown frame tag"},
 		{"trailer count", string(snapPatch(good, func(b []byte) []byte { b[len(b)-12]++; return b })), "file checksum mismatch"},
 		{"file checksum", string(snapPatch(good, func(b []byte) []byte { b[len(b)-1] ^= 1; return b })), "file checksum mismatch"},
-		{"no trailer", string(good[:len(good)-trailerLen]), "truncated"},
+		{"no trailer", string(good[:len(good)-frame.TrailerLen]), "truncated"},
 		{"data after trailer", string(good) + "x", "after the trailer"},
 		{"block too long", string(snapPatch(good, func(b []byte) []byte {
 			binary.LittleEndian.PutUint32(b[block+5:], 0xffffffff)
@@ -504,9 +494,9 @@ func TestLoadFromStopsAtTheBadBlock(t *testing.T) {
 		{{0, []byte("c1"), []byte("4")}},
 	}
 	good := rawSnapshot(blocks...)
-	second := headerLen + frameLen + 2*(8+1+2+1+1) + 4
-	require.Equal(t, byte(blockTag), good[second])
-	bad := snapPatch(good, func(b []byte) []byte { b[second+frameLen+9] ^= 1; return b }) // a byte of the key b1
+	second := frame.HeaderLen + frame.FrameLen + 2*(8+1+2+1+1) + 4
+	require.Equal(t, byte(frame.BlockTag), good[second])
+	bad := snapPatch(good, func(b []byte) []byte { b[second+frame.FrameLen+9] ^= 1; return b }) // a byte of the key b1
 
 	c := newManual(t, Config[string, string]{})
 	err := c.LoadFrom(bytes.NewReader(bad))
@@ -565,7 +555,7 @@ func TestSnapshotIOErrors(t *testing.T) {
 		c.Set(strconv.Itoa(i), strings.Repeat("v", 200))
 	}
 	snap := snapBytes(t, c)
-	for _, n := range []int{0, 10, headerLen, 5000, len(snap) - 1} {
+	for _, n := range []int{0, 10, frame.HeaderLen, 5000, len(snap) - 1} {
 		err := c.SaveTo(&faultyIO{w: io.Discard, n: n})
 		require.ErrorIs(t, err, errInjectedIO, n)
 		assert.NotErrorIs(t, err, ErrCorruptSnapshot)
@@ -594,7 +584,7 @@ func TestSaveFileReplacesAtomically(t *testing.T) {
 		c.Set("new:"+strconv.Itoa(i), strings.Repeat("n", 150))
 	}
 	size := len(snapBytes(t, c))
-	require.Greater(t, size, blockTarget, "the new snapshot should have several blocks")
+	require.Greater(t, size, frame.BlockTarget, "the new snapshot should have several blocks")
 
 	// A save that fails at any byte, here at roughly 200 offsets spread over
 	// the whole file and every offset of the header and first frame, leaves
@@ -606,7 +596,7 @@ func TestSaveFileReplacesAtomically(t *testing.T) {
 	for n := 64; n < size; n += size / 150 {
 		offsets = append(offsets, n)
 	}
-	offsets = append(offsets, size-trailerLen, size-1)
+	offsets = append(offsets, size-frame.TrailerLen, size-1)
 	for _, n := range offsets {
 		c.snap.mu.Lock()
 		err := c.saveFile(path, func(w io.Writer) io.Writer { return &faultyIO{w: w, n: n} })

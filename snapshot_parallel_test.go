@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shardcache/shardcache/internal/frame"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -42,17 +43,18 @@ func saveWith[K comparable, V any](t *testing.T, c *Cache[K, V], workers int) []
 // snapRecords returns the keys and values of snap's records, in file order.
 func snapRecords(t *testing.T, snap []byte) (records []string) {
 	t.Helper()
-	sr := snapReader{r: bytes.NewReader(snap)}
-	require.NoError(t, sr.header())
+	fr := frame.NewReader(bytes.NewReader(snap))
+	_, err := fr.ReadHeader(snapFormat)
+	require.NoError(t, err)
 	for {
-		p, n, done, err := sr.next()
-		require.NoError(t, err)
-		if done {
+		p, n, err := fr.Next()
+		if err == io.EOF {
 			return records
 		}
+		require.NoError(t, err)
 		for range n {
 			var key, value []byte
-			_, key, value, p, err = splitRecord(p)
+			_, key, value, p, err = frame.SplitRecord(p)
 			require.NoError(t, err)
 			records = append(records, string(key)+"="+string(value))
 		}
@@ -70,7 +72,7 @@ func TestSaveParallelMatchesSequential(t *testing.T) {
 			par := saveWith(t, c, workers)
 			// Only block boundaries differ: a parallel block never spans two
 			// workers' shares of a shard.
-			assert.InDelta(t, len(seq), len(par), float64(len(c.shards)*workers*(frameLen+4)))
+			assert.InDelta(t, len(seq), len(par), float64(len(c.shards)*workers*(frame.FrameLen+4)))
 			assert.Equal(t, seqRecords, snapRecords(t, par), "the same records in the same order")
 			dst := newManual(t, Config[string, string]{Shards: 8})
 			require.NoError(t, dst.loadVerified(bytes.NewReader(par)))
@@ -110,7 +112,7 @@ func TestSaveParallelWriteErrors(t *testing.T) {
 	c := parallelFixture(t)
 	snap := saveWith(t, c, 3)
 	base := runtime.NumGoroutine()
-	for _, n := range []int{0, headerLen, headerLen + 1, blockTarget, 3 * blockTarget, len(snap) / 2, len(snap) - 1} {
+	for _, n := range []int{0, frame.HeaderLen, frame.HeaderLen + 1, frame.BlockTarget, 3 * frame.BlockTarget, len(snap) / 2, len(snap) - 1} {
 		err := c.saveWith(&faultyIO{w: io.Discard, n: n}, c.Len(), 3)
 		require.ErrorIs(t, err, errInjectedIO, n)
 		goroutinesSettle(t, base)
