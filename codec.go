@@ -38,11 +38,11 @@ type codecChecker interface {
 	check(src []byte) error
 }
 
-// toucher is implemented by the built-in codecs whose values point at
-// bytes: touch reads the first and last of them, so that a save can pull
-// them into cache ahead of encoding (see Cache.touch).
-type toucher[T any] interface {
-	touch(v T) byte
+// prefetcher is implemented by the built-in codecs whose values point at
+// bytes: prefetch reads the first and last of them, so that a save can pull
+// them into cache ahead of encoding (see prefetch in snapshot_save.go).
+type prefetcher[T any] interface {
+	prefetch(v T) byte
 }
 
 // checkDecode validates src for codec c: check if c has one, else a full
@@ -113,7 +113,7 @@ type stringCodec[T ~string] struct{}
 func (stringCodec[T]) Append(dst []byte, v T) ([]byte, error) { return append(dst, v...), nil }
 func (stringCodec[T]) Decode(src []byte) (T, error)           { return T(src), nil }
 func (stringCodec[T]) check([]byte) error                     { return nil }
-func (stringCodec[T]) touch(v T) byte {
+func (stringCodec[T]) prefetch(v T) byte {
 	if len(v) == 0 {
 		return 0
 	}
@@ -139,7 +139,7 @@ func (bytesCodec[T]) Decode(src []byte) (T, error) {
 	return v, nil
 }
 func (bytesCodec[T]) check([]byte) error { return nil }
-func (bytesCodec[T]) touch(v T) byte {
+func (bytesCodec[T]) prefetch(v T) byte {
 	if len(v) == 0 {
 		return 0
 	}

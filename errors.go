@@ -15,3 +15,10 @@ var ErrLoaderPanic = errors.New("shardcache: loader panicked")
 // ErrClosed is returned by GetOrLoad and by the snapshot methods (SaveTo,
 // SaveFile, LoadFrom, LoadFile) after Close.
 var ErrClosed = errors.New("shardcache: cache is closed")
+
+// ErrCorruptSnapshot is wrapped by every error LoadFrom and LoadFile return
+// for input that is not an intact snapshot this version can read: wrong
+// magic or version, truncation, a checksum mismatch, a length beyond the
+// limits, or bytes a codec refuses. Match it with errors.Is; the message
+// says what was wrong and where.
+var ErrCorruptSnapshot = errors.New("shardcache: corrupt snapshot")

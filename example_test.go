@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -277,4 +279,27 @@ func ExampleConfig_policy() {
 	// LRU All: 0 of 50 hot keys kept
 	// LRU TinyLFU: 50 of 50 hot keys kept
 	// ARC All: 50 of 50 hot keys kept
+}
+
+func ExampleCache_SaveFile() {
+	path := filepath.Join(os.TempDir(), "shardcache-example.snap")
+	defer os.Remove(path)
+
+	c, _ := shardcache.New(shardcache.Config[string, string]{})
+	c.SetWithTTL("session:42", "alice", time.Hour)
+	if err := c.SaveFile(path); err != nil {
+		fmt.Println(err)
+	}
+	_ = c.Close()
+
+	// After a restart: the entry is back, with the time it had left.
+	restarted, _ := shardcache.New(shardcache.Config[string, string]{})
+	defer restarted.Close()
+	if err := restarted.LoadFile(path); err != nil {
+		fmt.Println(err)
+	}
+	v, _ := restarted.Get("session:42")
+	ttl, _ := restarted.TTL("session:42")
+	fmt.Println(v, ttl > 59*time.Minute)
+	// Output: alice true
 }

@@ -1,7 +1,6 @@
 package shardcache
 
 import (
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -36,13 +35,6 @@ import (
 // nothing unusual. A snapshot does not record the eviction policy's order:
 // entries are saved in no particular order, so loading into a cache smaller
 // than the snapshot keeps an arbitrary subset of them.
-
-// ErrCorruptSnapshot is wrapped by every error LoadFrom and LoadFile return
-// for input that is not an intact snapshot this version can read: wrong
-// magic or version, truncation, a checksum mismatch, a length beyond the
-// limits, or bytes a codec refuses. Match it with errors.Is; the message
-// says what was wrong and where.
-var ErrCorruptSnapshot = errors.New("shardcache: corrupt snapshot")
 
 func corrupt(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrCorruptSnapshot}, args...)...)

@@ -14,7 +14,7 @@ import (
 // its entries in the cache, in addition to what it holds. Each entry goes
 // through the same path as Set: a loaded key replaces a live one (OnRemove
 // sees ReasonReplaced), MaxEntries and MaxCost are respected by evicting
-// least recently used entries, and the entry keeps the deadline it was
+// the entries the cache's policy chooses, and the entry keeps the deadline it was
 // saved with, so its remaining time to live is what it was at the save
 // minus the time since (to within a few milliseconds). Entries whose
 // deadline has passed are skipped.

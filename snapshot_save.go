@@ -141,15 +141,15 @@ type shardEncoder[K comparable, V any] struct {
 	n      uint32 // records in buf
 	refs   []snapRef[K, V]
 	heads  []*entry[K, V]
-	kt     toucher[K] // nil unless the key codec can touch its data
-	vt     toucher[V]
-	ignore byte // touch's meaningless result, kept so the loads stay
+	kt     prefetcher[K] // nil unless the key codec can prefetch its data
+	vt     prefetcher[V]
+	ignore byte // prefetch's meaningless result, kept so the loads stay
 }
 
 func (c *Cache[K, V]) newShardEncoder(emit func([]byte, uint32) ([]byte, error)) *shardEncoder[K, V] {
 	enc := &shardEncoder[K, V]{c: c, emit: emit, buf: frame.NewBlock(nil)}
-	enc.kt, _ = c.snap.keys.(toucher[K])
-	enc.vt, _ = c.snap.values.(toucher[V])
+	enc.kt, _ = c.snap.keys.(prefetcher[K])
+	enc.vt, _ = c.snap.values.(prefetcher[V])
 	return enc
 }
 
@@ -186,9 +186,9 @@ func (enc *shardEncoder[K, V]) copy(slots []slot[K, V], now int64, hint int) {
 // clock deadlines into wall-clock ones.
 func (enc *shardEncoder[K, V]) encode(wall int64) error {
 	defer clear(enc.refs) // drop the references before the next copy
-	for j := 0; j < len(enc.refs); j += touchAhead {
-		chunk := enc.refs[j:min(j+touchAhead, len(enc.refs))]
-		enc.ignore ^= touch(chunk, enc.kt, enc.vt)
+	for j := 0; j < len(enc.refs); j += prefetchAhead {
+		chunk := enc.refs[j:min(j+prefetchAhead, len(enc.refs))]
+		enc.ignore ^= prefetch(chunk, enc.kt, enc.vt)
 		for k := range chunk {
 			var err error
 			if enc.buf, err = enc.c.appendRecord(enc.buf, &chunk[k], wall); err != nil {
@@ -239,30 +239,30 @@ func (c *Cache[K, V]) wallOffset() (now, wall int64) {
 	return now, t.UnixNano() - now
 }
 
-// touchAhead is how many entries save touches before encoding them: enough
+// prefetchAhead is how many entries save prefetches before encoding them: enough
 // misses in flight to keep the memory system busy, few enough that the
 // chunk is still in L1 when it is encoded. On the benchmark host chunks of
-// 32 were as fast as 16 or 64, and faster than touching single entries a
+// 32 were as fast as 16 or 64, and faster than prefetching single entries a
 // fixed distance ahead (which doubled the save's time).
-const touchAhead = 32
+const prefetchAhead = 32
 
-// touch reads the first and last byte of the key and value data of each
+// prefetch reads the first and last byte of the key and value data of each
 // entry in refs, through kt and vt where the codecs know how (string and
 // byte-slice kinds; nil otherwise). Copying a key or value is a cache miss
 // on data scattered over the heap; loading it first, in a loop of
 // independent reads, lets the processor fetch a whole chunk's worth at
 // once, so the encoding that follows finds it in cache. It changes nothing
 // and its result is meaningless.
-func touch[K comparable, V any](refs []snapRef[K, V], kt toucher[K], vt toucher[V]) byte {
+func prefetch[K comparable, V any](refs []snapRef[K, V], kt prefetcher[K], vt prefetcher[V]) byte {
 	var x byte
 	if kt != nil {
 		for i := range refs {
-			x ^= kt.touch(refs[i].key)
+			x ^= kt.prefetch(refs[i].key)
 		}
 	}
 	if vt != nil {
 		for i := range refs {
-			x ^= vt.touch(refs[i].value)
+			x ^= vt.prefetch(refs[i].value)
 		}
 	}
 	return x

@@ -807,29 +807,6 @@ func TestSnapshotConcurrent(t *testing.T) {
 	}
 }
 
-func ExampleCache_SaveFile() {
-	path := filepath.Join(os.TempDir(), "shardcache-example.snap")
-	defer os.Remove(path)
-
-	c, _ := New(Config[string, string]{})
-	c.SetWithTTL("session:42", "alice", time.Hour)
-	if err := c.SaveFile(path); err != nil {
-		fmt.Println(err)
-	}
-	_ = c.Close()
-
-	// After a restart: the entry is back, with the time it had left.
-	restarted, _ := New(Config[string, string]{})
-	defer restarted.Close()
-	if err := restarted.LoadFile(path); err != nil {
-		fmt.Println(err)
-	}
-	v, _ := restarted.Get("session:42")
-	ttl, _ := restarted.TTL("session:42")
-	fmt.Println(v, ttl > 59*time.Minute)
-	// Output: alice true
-}
-
 // BenchmarkSnapshot measures SaveTo and LoadFrom on a cache of string keys
 // and 100-byte []byte values (every other one with a TTL), through
 // in-memory buffers so that only the engine is measured. MB/s counts
