@@ -75,7 +75,7 @@ func (c *Cache[K, V]) Compute(key K, fn func(old V, found bool) (V, ComputeOp)) 
 			scheduled = true
 		}
 		s.drainReads()
-		result, stored = v, s.put(h, key, v, c.costOf(key, v), d, now, rm)
+		result, stored = v, s.put(h, key, v, c.costOf(key, v), d, now, false, rm) == putStored
 		if !stored {
 			result = zero
 		}

@@ -38,6 +38,8 @@ type Cache[K comparable, V any] struct {
 	inCallback atomic.Bool
 
 	snap snapshotter[K, V] // codecs and snapshot settings (snapshot.go)
+
+	budget budget // MaxEntries and MaxCost, for the cache as a whole (budget.go)
 }
 
 // New returns a cache configured by cfg and starts its background expiry
@@ -76,9 +78,13 @@ func newCache[K comparable, V any](cfg Config[K, V], clk *clock) (*Cache[K, V], 
 	if c.hash == nil {
 		c.hash = defaultHasher[K]()
 	}
+	c.budget.maxEntries.Store(int64(cfg.MaxEntries))
+	c.budget.maxCost.Store(cfg.MaxCost)
 	for i := range c.shards {
-		maxEntries := split(cfg.MaxEntries, n, i)
-		c.shards[i].init(maxEntries, split(cfg.MaxCost, n, i), newPolicy[*entry[K, V]](cfg.Policy, cfg.Admission, maxEntries))
+		// A policy is sized from its shard's fair share of MaxEntries; the
+		// shard may hold more or less of the cache-wide budget.
+		share := split(cfg.MaxEntries, n, i)
+		c.shards[i].init(&c.budget, c.shards, i, newPolicy[*entry[K, V]](cfg.Policy, cfg.Admission, share))
 	}
 	c.snap.init(&cfg) // pick the codecs once (snapshot.go)
 	return c, nil
@@ -119,40 +125,62 @@ func (c *Cache[K, V]) Get(key K) (V, bool) {
 }
 
 // Set stores value for key with the configured DefaultTTL, replacing any
-// previous value, and counts as an access to the key in its shard's eviction
-// policy (with LRU: it becomes the most recently used, unless it was
-// promoted so recently that it is still in the most recent quarter of its
-// shard, as on Get). It may evict the policy's victims to respect
-// MaxEntries and MaxCost.
-// An entry too costly for its shard is not stored, and an older value for
-// the key is removed (ReasonReplaced) so that Get never returns it.
-// After Close, Set does nothing.
-func (c *Cache[K, V]) Set(key K, value V) {
-	c.set(key, value, c.defaultTTL)
+// previous value, and reports whether it stored it. It counts as an access
+// to the key in its shard's eviction policy (with LRU: it becomes the most
+// recently used, unless it was promoted so recently that it is still in the
+// most recent quarter of its shard, as on Get), and evicts the policies'
+// victims, from any shard, to keep the cache within MaxEntries and MaxCost.
+//
+// Set stores nothing and returns false, counting the write in
+// Stats.Rejected, when the entry's cost is negative or above MaxCost, or
+// when AdmitTinyLFU judges the new key less popular than the entries it
+// would displace; an older value for the key is then removed
+// (ReasonReplaced) so that Get never returns it. After Close, Set does
+// nothing and returns false.
+func (c *Cache[K, V]) Set(key K, value V) bool {
+	return c.set(key, value, c.defaultTTL, false)
 }
 
 // SetWithTTL is Set with an explicit time to live: ttl > 0 expires the entry
 // after ttl, ttl == 0 never expires it, and ttl < 0 deletes the key (like
-// Delete).
-func (c *Cache[K, V]) SetWithTTL(key K, value V, ttl time.Duration) {
+// Delete) and returns false.
+func (c *Cache[K, V]) SetWithTTL(key K, value V, ttl time.Duration) bool {
 	if ttl < 0 {
 		c.Delete(key)
-		return
+		return false
 	}
-	c.set(key, value, ttl)
+	return c.set(key, value, ttl, false)
 }
 
-func (c *Cache[K, V]) set(key K, value V, ttl time.Duration) {
+// SetIfAbsent stores value for key with the configured DefaultTTL, as Set
+// does, only if no live entry holds the key, and reports whether it stored
+// it. The check and the store are one atomic step: of many goroutines
+// calling SetIfAbsent for one absent key, at most one stores.
+func (c *Cache[K, V]) SetIfAbsent(key K, value V) bool {
+	return c.set(key, value, c.defaultTTL, true)
+}
+
+// SetIfAbsentWithTTL is SetIfAbsent with an explicit time to live, read as
+// SetWithTTL reads it; a negative ttl stores nothing and returns false.
+func (c *Cache[K, V]) SetIfAbsentWithTTL(key K, value V, ttl time.Duration) bool {
+	if ttl < 0 {
+		return false
+	}
+	return c.set(key, value, ttl, true)
+}
+
+func (c *Cache[K, V]) set(key K, value V, ttl time.Duration, ifAbsent bool) bool {
 	h := c.hash(key)
 	cost := c.costOf(key, value)
 	now, d := c.deadlineAfter(ttl)
 	var buf removals[K, V]
 	rm := c.collector(&buf)
-	c.shardFor(h).set(h, key, value, cost, d, now, rm)
-	if d != 0 && c.idle.Load() {
+	stored := c.shardFor(h).set(h, key, value, cost, d, now, ifAbsent, rm)
+	if stored && d != 0 && c.idle.Load() {
 		c.wakeJanitor()
 	}
 	rm.run(c.onRemove)
+	return stored
 }
 
 // costOf returns the cost of an entry: Config.Cost, or 1 without one.
@@ -225,11 +253,7 @@ func (c *Cache[K, V]) TTL(key K) (time.Duration, bool) {
 // deadline passed less than two clock ticks ago and that the background
 // expiry has not reclaimed yet; Get never returns those.
 func (c *Cache[K, V]) Len() int {
-	n := 0
-	for i := range c.shards {
-		n += c.shards[i].size()
-	}
-	return n
+	return int(c.budget.entries.Load())
 }
 
 // Clear removes every entry, calling OnRemove with ReasonCleared for each.
@@ -270,6 +294,10 @@ func (c *Cache[K, V]) Stats() Stats {
 	for i := range c.shards {
 		c.shards[i].addStats(&st)
 	}
+	// The budget's counters are the cache's own: exact, and saturating
+	// where the shards' sums would overflow.
+	st.Entries = int(c.budget.entries.Load())
+	st.Cost = c.budget.cost.Load()
 	return st
 }
 

@@ -30,6 +30,7 @@ type policyMirror struct {
 	pending    []*policy.Node[int]
 	c          int
 	evicted    []int
+	rejected   uint64 // newcomers the admission filter refused
 	hits       uint64
 	skipped    int // hits not recorded because the entry was fresh
 }
@@ -83,15 +84,21 @@ func (m *policyMirror) set(k int, hash uint64) {
 	m.nodes[k] = n
 	m.keys[n] = k
 	m.p.Insert(n)
-	m.promotions++
 	for m.p.Len() > m.c {
 		vn, _ := m.p.Victim()
 		v := m.keys[vn]
 		m.p.Remove(vn, true)
 		delete(m.nodes, v)
 		delete(m.keys, vn)
+		if vn == n {
+			// Admission refused the newcomer: it was never stored, so
+			// it is no eviction and no promotion.
+			m.rejected++
+			return
+		}
 		m.evicted = append(m.evicted, v)
 	}
+	m.promotions++
 }
 
 func (m *policyMirror) delete(k int) bool {
@@ -150,6 +157,9 @@ func runPolicyDifferential(t *testing.T, p Policy, a Admission, c int, ops [][2]
 	}
 	if got := cache.Stats().Hits; got != m.hits {
 		t.Fatalf("%v+%v c=%d: Stats().Hits %d, mirror %d", p, a, c, got, m.hits)
+	}
+	if got := cache.Stats().Rejected; got != m.rejected {
+		t.Fatalf("%v+%v c=%d: Stats().Rejected %d, mirror %d", p, a, c, got, m.rejected)
 	}
 	return m.skipped
 }

@@ -37,9 +37,11 @@ type shard[K comparable, V any] struct {
 	policy      policy.Policy[*entry[K, V]]
 	wheel       *expiry.Wheel[*entry[K, V]] // created on the first deadline
 	len         int
-	cost        int64
-	maxEntries  int   // 0: unbounded
-	maxCost     int64 // 0: unbounded
+	cost        int64   // the sum of the entries' costs, saturating at math.MaxInt64
+	b           *budget // the cache's bounds, shared by every shard
+	peers       []shard[K, V] // every shard of the cache, this one included, for makeRoom
+	index       int           // this shard's index in peers
+	nextPeer    int           // where steal looks first
 	closed      bool
 	sets        uint64
 	rejected    uint64
@@ -53,11 +55,13 @@ type shard[K comparable, V any] struct {
 	buf readBuffer[K, V]
 }
 
-func (s *shard[K, V]) init(maxEntries int, maxCost int64, p policy.Policy[*entry[K, V]]) {
+// init readies the shard at index i of peers. Its table starts small and
+// grows with what it holds: New allocates little whatever the bounds.
+func (s *shard[K, V]) init(b *budget, peers []shard[K, V], i int, p policy.Policy[*entry[K, V]]) {
 	s.policy = p
-	s.m.init(min(maxEntries, 1<<16))
-	s.maxEntries = maxEntries
-	s.maxCost = maxCost
+	s.m.init(0)
+	s.b, s.peers, s.index = b, peers, i
+	s.nextPeer = i + 1
 	s.stripes.Store(1)
 	s.nextDue.Store(noDue)
 }
@@ -133,22 +137,44 @@ func (s *shard[K, V]) peek(h uint64, key K) (v V, deadline int64, ok bool) {
 	return e.value, e.deadline, true
 }
 
-// set is Set's work on the shard: put under the write lock. It reports
-// whether the value was stored; after close it stores nothing.
-func (s *shard[K, V]) set(h uint64, key K, value V, cost, d, now int64, rm *removals[K, V]) bool {
-	s.lock()
-	defer s.unlock()
-	if s.closed {
-		return false
+// set is Set's work on the shard: put under the write lock. With ifAbsent
+// it stores nothing when a live entry holds the key. It reports whether the
+// value was stored; after close it stores nothing.
+func (s *shard[K, V]) set(h uint64, key K, value V, cost, d, now int64, ifAbsent bool, rm *removals[K, V]) bool {
+	for {
+		s.lock()
+		if s.closed {
+			s.unlock()
+			return false
+		}
+		if ifAbsent {
+			if e := s.lookup(h, key); e != nil && !e.expired(now) {
+				s.unlock()
+				return false
+			}
+		}
+		s.drainReads()
+		r := s.put(h, key, value, cost, d, now, true, rm)
+		s.unlock()
+		if r != putWait {
+			return r == putStored
+		}
+		// The cache is full, this shard holds nothing to evict and every
+		// other shard was busy: evict elsewhere, waiting for a lock while
+		// holding none, and try again.
+		if !s.evictElsewhere(now, rm) {
+			s.lock()
+			s.rejected++
+			s.unlock()
+			return false
+		}
 	}
-	s.drainReads()
-	return s.put(h, key, value, cost, d, now, rm)
 }
 
 // update replaces the value of a live entry for key, keeping its deadline,
 // and reports whether it did. An expired entry is reclaimed; a value too
-// costly for the shard removes the entry (ReasonReplaced) and counts as
-// rejected.
+// costly for the cache, or that no room can be made for, removes the entry
+// (ReasonReplaced) and counts as rejected.
 func (s *shard[K, V]) update(h uint64, key K, value V, cost int64, clk *clock, rm *removals[K, V]) bool {
 	s.lock()
 	defer s.unlock()
@@ -157,22 +183,12 @@ func (s *shard[K, V]) update(h uint64, key K, value V, cost int64, clk *clock, r
 		return false
 	}
 	now := clk.Now()
-	switch {
-	case e.expired(now):
+	if e.expired(now) {
 		s.remove(e, ReasonExpired, rm)
-		return false
-	case !s.fits(cost):
-		s.remove(e, ReasonReplaced, rm)
-		s.rejected++
 		return false
 	}
 	s.drainReads()
-	rm.add(e.key, e.value, ReasonReplaced)
-	e.value = value
-	s.recost(e, cost)
-	s.promote(e)
-	s.evict(now, rm)
-	return true
+	return s.replace(e, value, cost, now, false, rm) == putStored
 }
 
 // delete removes the entry for key and reports whether it was live; an
@@ -210,8 +226,6 @@ func (s *shard[K, V]) addStats(st *Stats) {
 	st.Rejected += s.rejected
 	st.Evictions += s.evictions
 	st.Expirations += s.expirations
-	st.Entries += s.len
-	st.Cost += s.cost
 }
 
 // pair is one key and its value, as collect copies them.
@@ -358,63 +372,243 @@ func (s *shard[K, V]) recordFull(e *entry[K, V], key K) {
 	s.buf.pick(s.stripes.Load()).other.Add(1)
 }
 
+// putResult is what put did.
+type putResult uint8
+
+const (
+	putStored   putResult = iota
+	putRejected           // too costly, or refused by the policy's admission: counted in rejected
+	putWait               // no room and nothing this shard may evict now: see set
+)
+
 // put is the locked half of Set: it stores value for key with deadline d
-// (0: none), replacing a present entry in place, then evicts to stay within
-// budget. An entry too costly for the shard is not stored and a present
-// entry for the key is removed. It reports whether the value was stored.
-// Callers hold the write lock and drained the read buffer.
-func (s *shard[K, V]) put(h uint64, key K, value V, cost, d, now int64, rm *removals[K, V]) bool {
+// (0: none), replacing a present entry in place, and makes room for it
+// within the cache's budget first. An entry too costly for the cache, or
+// that the policy's admission refuses, is not stored, and a present entry
+// for the key is removed. Callers hold the write lock and drained the read
+// buffer; only a caller that can release the lock and wait (mayWait) gets
+// putWait, any other is refused instead.
+func (s *shard[K, V]) put(h uint64, key K, value V, cost, d, now int64, mayWait bool, rm *removals[K, V]) putResult {
 	e := s.lookup(h, key)
-	if !s.fits(cost) {
-		if e != nil {
-			why := ReasonReplaced
-			if e.expired(now) {
-				why = ReasonExpired
+	if e != nil {
+		if e.expired(now) {
+			// The old value expired: it leaves as such, and the new one
+			// is a newcomer.
+			s.remove(e, ReasonExpired, rm)
+		} else {
+			r := s.replace(e, value, cost, now, mayWait, rm)
+			if r == putStored {
+				s.setDeadline(e, d, now)
+				s.sets++
 			}
-			s.remove(e, why, rm)
+			return r
 		}
+	}
+	if !s.b.fits(cost) {
 		s.rejected++
+		return putRejected
+	}
+	e = s.newEntry(h, key, value, cost)
+	// The newcomer joins the policy before the table, so that admission
+	// can judge it against the victims; the budget counts it only once
+	// room is made.
+	s.policy.Insert(&e.node)
+	switch r := s.makeRoom(1, cost, e, false, now, mayWait, rm); r {
+	case putStored:
+	default:
+		s.policy.Remove(&e.node, r == putRejected)
+		s.discard(e)
+		if r == putRejected {
+			s.rejected++
+		}
+		return r
+	}
+	s.insert(e)
+	s.setDeadline(e, d, now)
+	s.sets++
+	return putStored
+}
+
+// replace gives e, a live entry the shard holds, a new value and cost,
+// making room for a cost that grew. If the value is too costly for the
+// cache or no room can be made, e is removed (ReasonReplaced) and the write
+// is rejected, so Get never returns the old value after a Set of a new one.
+func (s *shard[K, V]) replace(e *entry[K, V], value V, cost, now int64, mayWait bool, rm *removals[K, V]) putResult {
+	r := putRejected
+	if s.b.fits(cost) {
+		s.promote(e)
+		r = s.makeRoom(0, cost-s.costOf(e), e, true, now, mayWait, rm)
+	}
+	switch r {
+	case putStored:
+		rm.add(e.key, e.value, ReasonReplaced)
+		e.value = value
+		s.cost = addCostSat(s.cost, cost-s.costOf(e))
+		s.storeCost(e, cost)
+	case putRejected:
+		s.remove(e, ReasonReplaced, rm)
+		s.rejected++
+	}
+	return r
+}
+
+// makeRoom evicts until the cache's budget has room for n more entries (0
+// or 1) and cost more cost, and reserves it. keep is the entry the room is
+// for, which must not be evicted: a newcomer already in the policy but not
+// yet in the table (held false), or an entry being replaced (held true).
+//
+// It evicts this shard's victims while the shard holds at least half its
+// fair share of the budget, and otherwise steals a victim from another
+// shard whose lock is free, so that a shard that holds little (or one
+// large entry's worth) is not emptied while others stay full. It never
+// waits for another shard's lock while holding its own: when it would have
+// to, it returns putWait (or putRejected when !mayWait).
+//
+// A policy with admission may name keep itself as the victim: the newcomer
+// lost to the entries it would displace, and makeRoom returns putRejected.
+func (s *shard[K, V]) makeRoom(n, cost int64, keep *entry[K, V], held bool, now int64, mayWait bool, rm *removals[K, V]) putResult {
+	others := s.len
+	if held {
+		others--
+	}
+	for !s.b.reserve(n, cost) {
+		if !s.rich() && s.steal(now, rm) {
+			continue
+		}
+		v, ok := s.policy.Victim()
+		if ok && v != &keep.node {
+			s.evictNode(v, now, rm)
+			others--
+			continue
+		}
+		if ok && others > 0 {
+			return putRejected // admission refused keep
+		}
+		// Nothing here but keep.
+		if s.steal(now, rm) {
+			continue
+		}
+		if mayWait {
+			return putWait
+		}
+		return putRejected
+	}
+	return putStored
+}
+
+// rich reports whether the shard holds at least half its fair share of a
+// bound the cache enforces: its entries or cost times twice the shard
+// count reach the bound.
+func (s *shard[K, V]) rich() bool {
+	n := int64(len(s.peers))
+	if maxEntries := s.b.maxEntries.Load(); maxEntries > 0 && int64(s.len) >= maxEntries/(2*n) {
+		return true
+	}
+	maxCost := s.b.maxCost.Load()
+	return maxCost > 0 && s.cost >= maxCost/(2*n)
+}
+
+// steal evicts one victim from another shard whose locks are free at
+// once, trying each in turn from where the last steal stopped, and reports
+// whether it did. Callers hold this shard's write lock; a shard is only
+// tried, never waited for, so two shards stealing from each other cannot
+// deadlock.
+func (s *shard[K, V]) steal(now int64, rm *removals[K, V]) bool {
+	n := len(s.peers)
+	for range n - 1 {
+		j := s.nextPeer & (n - 1)
+		s.nextPeer = j + 1
+		if j == s.index {
+			j = (j + 1) & (n - 1)
+			s.nextPeer = j + 1
+		}
+		o := &s.peers[j]
+		if !o.tryLock() {
+			continue
+		}
+		ok := !o.closed && o.evictOne(now, rm)
+		o.unlock()
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// evictElsewhere evicts one victim from the first other shard that has
+// one, taking each shard's lock in turn, with no other lock held, and
+// reports whether it did.
+func (s *shard[K, V]) evictElsewhere(now int64, rm *removals[K, V]) bool {
+	n := len(s.peers)
+	for k := 1; k < n; k++ {
+		o := &s.peers[(s.index+k)&(n-1)]
+		o.lock()
+		ok := !o.closed && o.evictOne(now, rm)
+		o.unlock()
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// tryLock takes the shard for writing if both its locks are free at once.
+func (s *shard[K, V]) tryLock() bool {
+	if !s.mu.TryLock() {
 		return false
 	}
-	if e != nil {
-		why := ReasonReplaced
-		if e.expired(now) {
-			why = ReasonExpired
-			s.expirations++
-		}
-		rm.add(e.key, e.value, why)
-		e.value = value
-		s.recost(e, cost)
-		s.setDeadline(e, d, now)
-		s.promote(e)
-	} else {
-		e = s.newEntry(h, key, value, cost)
-		s.insert(e)
-		s.setDeadline(e, d, now)
+	if !s.pmu.TryLock() {
+		s.mu.Unlock()
+		return false
 	}
-	s.sets++
-	s.evict(now, rm)
 	return true
 }
 
-// insert stores a new entry and hands it to the policy.
+// evictOne drains the read buffer and evicts the policy's victim, and
+// reports whether there was one. Callers hold the write lock.
+func (s *shard[K, V]) evictOne(now int64, rm *removals[K, V]) bool {
+	s.drainReads()
+	v, ok := s.policy.Victim()
+	if ok {
+		s.evictNode(v, now, rm)
+	}
+	return ok
+}
+
+// evictNode removes the entry whose policy node the policy named as its
+// victim (ReasonExpired if its deadline has passed) and keeps it as the
+// spare entry. Callers hold the write lock and drained the read buffer.
+func (s *shard[K, V]) evictNode(n *policy.Node[*entry[K, V]], now int64, rm *removals[K, V]) {
+	victim := s.m.owner(n)
+	why := ReasonEvicted
+	if victim.expired(now) {
+		why = ReasonExpired
+	}
+	s.remove(victim, why, rm)
+	s.recycle(victim)
+}
+
+// insert stores a new entry, already in the policy and reserved in the
+// budget.
 func (s *shard[K, V]) insert(e *entry[K, V]) {
 	s.m.insert(e)
-	s.policy.Insert(&e.node)
 	s.promotions.Store(s.promotions.Load() + 1)
 	s.len++
 	s.fresh = freshFor(s.len)
-	s.cost += s.costOf(e)
+	s.cost = addCostSat(s.cost, s.costOf(e))
 }
 
-// remove takes e out of the shard and reports it to rm.
+// remove takes e out of the shard, gives its budget back and reports it to
+// rm.
 func (s *shard[K, V]) remove(e *entry[K, V], why RemoveReason, rm *removals[K, V]) {
 	s.m.remove(e)
 	s.policy.Remove(&e.node, why == ReasonEvicted)
 	s.releaseTimer(e)
 	s.len--
 	s.fresh = freshFor(s.len)
-	s.cost -= s.costOf(e)
+	c := s.costOf(e)
+	s.cost = addCostSat(s.cost, -c)
+	s.b.release(1, c)
 	s.storeCost(e, 0) // e leaves: bigCosts must not keep it
 	switch why {
 	case ReasonEvicted:
@@ -425,15 +619,25 @@ func (s *shard[K, V]) remove(e *entry[K, V], why RemoveReason, rm *removals[K, V
 	rm.add(e.key, e.value, why)
 }
 
+// discard drops a newcomer that was never stored: no removal is reported,
+// and its entry becomes the spare one.
+func (s *shard[K, V]) discard(e *entry[K, V]) {
+	s.storeCost(e, 0)
+	s.recycle(e)
+}
+
 // removeAll empties the shard, reporting every entry to rm with why.
 func (s *shard[K, V]) removeAll(why RemoveReason, rm *removals[K, V]) {
 	s.drainReads()
+	var cost int64
 	s.m.each(func(e *entry[K, V]) bool {
 		s.policy.Remove(&e.node, false)
 		s.releaseTimer(e)
+		cost = addCostSat(cost, s.costOf(e))
 		rm.add(e.key, e.value, why)
 		return true
 	})
+	s.b.release(int64(s.len), cost)
 	s.m.reset()
 	s.len = 0
 	s.fresh = 0
@@ -442,25 +646,23 @@ func (s *shard[K, V]) removeAll(why RemoveReason, rm *removals[K, V]) {
 	s.nextDue.Store(noDue)
 }
 
-// fits reports whether an entry of the given cost may be stored at all.
-func (s *shard[K, V]) fits(cost int64) bool {
-	return cost >= 0 && (s.maxCost == 0 || cost <= s.maxCost)
+// shrink evicts up to max victims while the cache is over its budget, as
+// after SetMaxEntries or SetMaxCost lowered it, and reports whether the
+// cache is still over it and this shard still holds entries.
+func (s *shard[K, V]) shrink(max int, now int64, rm *removals[K, V]) bool {
+	s.lock()
+	defer s.unlock()
+	for range max {
+		if !s.b.over() || !s.evictOne(now, rm) {
+			break
+		}
+	}
+	return s.b.over() && s.len > 0
 }
 
-// evict removes the policy's victims until the shard is within its
-// budgets. Callers drained the read buffer first.
-func (s *shard[K, V]) evict(now int64, rm *removals[K, V]) {
-	for (s.maxEntries > 0 && s.len > s.maxEntries) || (s.maxCost > 0 && s.cost > s.maxCost) {
-		n, ok := s.policy.Victim()
-		if !ok {
-			return
-		}
-		victim := s.m.owner(n)
-		why := ReasonEvicted
-		if victim.expired(now) {
-			why = ReasonExpired
-		}
-		s.remove(victim, why, rm)
-		s.recycle(victim)
-	}
+// addCostSat returns a+b clamped to [0, math.MaxInt64]; a is never
+// negative.
+func addCostSat(a, b int64) int64 {
+	v, _ := addCost(a, b, 0)
+	return v
 }

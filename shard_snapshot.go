@@ -16,12 +16,12 @@ func (s *shard[K, V]) readSlots(fn func(slots []slot[K, V], entries int)) {
 }
 
 // reserve gives the table of an empty, open shard room for n entries (at
-// most the shard's MaxEntries share), so that loading many entries does not
+// most MaxEntries), so that loading many entries does not
 // grow it step by step. A shard that holds entries or is closed is left as
 // it is.
 func (s *shard[K, V]) reserve(n int) {
-	if s.maxEntries > 0 {
-		n = min(n, s.maxEntries)
+	if maxEntries := s.b.maxEntries.Load(); maxEntries > 0 {
+		n = int(min(int64(n), maxEntries))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -14,11 +14,13 @@ import (
 // an entry is fresh for exactly fresh promotions after it was promoted,
 // whether it was promoted before the wrap or after it.
 func TestFreshAcrossWraparound(t *testing.T) {
-	var s shard[int, int]
-	s.init(1000, 0, policy.NewLRU[*entry[int, int]]())
+	peers := make([]shard[int, int], 1)
+	s := &peers[0]
+	s.init(new(budget), peers, 0, policy.NewLRU[*entry[int, int]]())
 	es := make([]*entry[int, int], 400)
 	for i := range es {
 		es[i] = s.newEntry(uint64(i)*0x9e3779b97f4a7c15, i, i, 1)
+		s.policy.Insert(&es[i].node)
 		s.insert(es[i])
 	}
 	require.Equal(t, uint64(100), s.fresh)

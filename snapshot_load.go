@@ -177,7 +177,7 @@ func (c *Cache[K, V]) store(batch []loaded[K, V]) {
 			}
 			ttl = time.Duration(d - now)
 		}
-		c.set(batch[i].key, batch[i].value, ttl)
+		c.set(batch[i].key, batch[i].value, ttl, false)
 	}
 }
 
