@@ -37,8 +37,8 @@ type shard[K comparable, V any] struct {
 	policy      policy.Policy[*entry[K, V]]
 	wheel       *expiry.Wheel[*entry[K, V]] // created on the first deadline
 	len         int
-	cost        int64   // the sum of the entries' costs, saturating at math.MaxInt64
-	b           *budget // the cache's bounds, shared by every shard
+	cost        int64         // the sum of the entries' costs, saturating at math.MaxInt64
+	b           *budget       // the cache's bounds, shared by every shard
 	peers       []shard[K, V] // every shard of the cache, this one included, for makeRoom
 	index       int           // this shard's index in peers
 	nextPeer    int           // where steal looks first
