@@ -99,3 +99,61 @@ func (b *budget) over() bool {
 	maxEntries, maxCost := b.maxEntries.Load(), b.maxCost.Load()
 	return (maxEntries > 0 && b.entries.Load() > maxEntries) || (maxCost > 0 && b.cost.Load() > maxCost)
 }
+
+// shrinkBatch is how many victims SetMaxEntries and SetMaxCost evict under
+// one shard lock before they let readers and writers of that shard in.
+const shrinkBatch = 256
+
+// SetMaxEntries changes MaxEntries while the cache runs (0: no bound). A
+// lower bound is enforced before SetMaxEntries returns: it evicts the
+// policies' victims, a batch of at most 256 per shard lock at a time, so
+// Gets and writes proceed meanwhile, and calls OnRemove for each with no
+// lock held. The shards' policies are resized to their share of the new
+// bound. It returns an error wrapping ErrInvalidConfig if n is negative,
+// changing nothing. It is safe to call concurrently with every method;
+// concurrent calls to SetMaxEntries leave one of their bounds in place.
+func (c *Cache[K, V]) SetMaxEntries(n int) error {
+	if n < 0 {
+		return invalid("MaxEntries is negative (%d)", n)
+	}
+	c.budget.maxEntries.Store(int64(n))
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.lock()
+		s.policy.Resize(split(n, len(c.shards), i))
+		s.unlock()
+	}
+	c.shrink()
+	return nil
+}
+
+// SetMaxCost changes MaxCost while the cache runs (0: no bound), as
+// SetMaxEntries changes MaxEntries. An entry already held whose cost is
+// above the new bound is evicted like any other; later writes of such
+// entries are rejected. It returns an error wrapping ErrInvalidConfig if n
+// is negative, changing nothing.
+func (c *Cache[K, V]) SetMaxCost(n int64) error {
+	if n < 0 {
+		return invalid("MaxCost is negative (%d)", n)
+	}
+	c.budget.maxCost.Store(n)
+	c.shrink()
+	return nil
+}
+
+// shrink evicts, shard after shard and a batch at a time, until the cache
+// is within its budget or holds nothing more to evict.
+func (c *Cache[K, V]) shrink() {
+	var buf removals[K, V]
+	rm := c.collector(&buf)
+	for c.budget.over() {
+		evicted := 0
+		for i := range c.shards {
+			evicted += c.shards[i].shrink(shrinkBatch, c.clock.Now(), rm)
+			rm.run(c.onRemove)
+		}
+		if evicted == 0 {
+			return
+		}
+	}
+}

@@ -235,7 +235,7 @@ const (
 	// the default.
 	AdmitAll Admission = iota
 	// AdmitTinyLFU keeps a TinyLFU frequency sketch per shard (4-bit
-	// counters, 8 bytes per entry of capacity, halved every ten capacities'
+	// counters, 8 bytes per entry held, allocated as the cache fills, halved every ten capacities'
 	// worth of accesses) and lets a new entry displace the victim only if
 	// it is estimated the more popular of the two, so a scan or a burst of
 	// one-off keys cannot flush a frequently used set.

@@ -249,6 +249,49 @@ func (c *Cache[K, V]) TTL(key K) (time.Duration, bool) {
 	return time.Duration(d - now), true
 }
 
+// Peek returns the value stored for key and whether a live entry holds it,
+// like Get, but is not an access: the eviction policy does not see it and
+// Stats does not count it.
+func (c *Cache[K, V]) Peek(key K) (V, bool) {
+	h := c.hash(key)
+	v, d, ok := c.shardFor(h).peek(h, key)
+	if !ok || expiredAt(d, c.clock.Now()) {
+		var zero V
+		return zero, false
+	}
+	return v, true
+}
+
+// Entry is what the cache holds for one key, as GetEntry reads it.
+type Entry[V any] struct {
+	Value V
+	// TTL is the time the entry has left to live; 0: it never expires.
+	TTL time.Duration
+	// Deadline is the wall-clock time at which it expires (TTL from the
+	// moment of the read); the zero Time: never.
+	Deadline time.Time
+	// Cost is the entry's cost, as Config.Cost gave it (1 without one).
+	Cost int64
+}
+
+// GetEntry returns the value, the expiry and the cost of key's live entry,
+// read together under one lock, and whether there is one. Like Peek, it is
+// not an access.
+func (c *Cache[K, V]) GetEntry(key K) (Entry[V], bool) {
+	h := c.hash(key)
+	v, d, cost, ok := c.shardFor(h).entry(h, key)
+	now := c.clock.Now()
+	if !ok || expiredAt(d, now) {
+		return Entry[V]{}, false
+	}
+	e := Entry[V]{Value: v, Cost: cost}
+	if d != 0 {
+		e.TTL = time.Duration(d - now)
+		e.Deadline = time.Now().Add(e.TTL)
+	}
+	return e, true
+}
+
 // Len returns the number of entries held. It may count entries whose
 // deadline passed less than two clock ticks ago and that the background
 // expiry has not reclaimed yet; Get never returns those.
@@ -283,6 +326,30 @@ func (c *Cache[K, V]) All() iter.Seq2[K, V] {
 				}
 			}
 			clear(batch)
+		}
+	}
+}
+
+// Keys returns an iterator over the keys of the live entries, as All
+// iterates them.
+func (c *Cache[K, V]) Keys() iter.Seq[K] {
+	return func(yield func(K) bool) {
+		for k := range c.All() {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// Values returns an iterator over the values of the live entries, as All
+// iterates them.
+func (c *Cache[K, V]) Values() iter.Seq[V] {
+	return func(yield func(V) bool) {
+		for _, v := range c.All() {
+			if !yield(v) {
+				return
+			}
 		}
 	}
 }

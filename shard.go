@@ -137,6 +137,19 @@ func (s *shard[K, V]) peek(h uint64, key K) (v V, deadline int64, ok bool) {
 	return e.value, e.deadline, true
 }
 
+// entry returns the value, deadline and cost stored for key, live or
+// expired, and whether an entry is held, under the read lock; like peek, it
+// is not an access.
+func (s *shard[K, V]) entry(h uint64, key K) (v V, deadline, cost int64, ok bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	e := s.lookup(h, key)
+	if e == nil {
+		return v, 0, 0, false
+	}
+	return e.value, e.deadline, s.costOf(e), true
+}
+
 // set is Set's work on the shard: put under the write lock. With ifAbsent
 // it stores nothing when a live entry holds the key. It reports whether the
 // value was stored; after close it stores nothing.
@@ -647,17 +660,16 @@ func (s *shard[K, V]) removeAll(why RemoveReason, rm *removals[K, V]) {
 }
 
 // shrink evicts up to max victims while the cache is over its budget, as
-// after SetMaxEntries or SetMaxCost lowered it, and reports whether the
-// cache is still over it and this shard still holds entries.
-func (s *shard[K, V]) shrink(max int, now int64, rm *removals[K, V]) bool {
+// after SetMaxEntries or SetMaxCost lowered it, and returns how many it
+// evicted.
+func (s *shard[K, V]) shrink(max int, now int64, rm *removals[K, V]) int {
 	s.lock()
 	defer s.unlock()
-	for range max {
-		if !s.b.over() || !s.evictOne(now, rm) {
-			break
-		}
+	n := 0
+	for n < max && s.b.over() && s.evictOne(now, rm) {
+		n++
 	}
-	return s.b.over() && s.len > 0
+	return n
 }
 
 // addCostSat returns a+b clamped to [0, math.MaxInt64]; a is never

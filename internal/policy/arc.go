@@ -83,20 +83,32 @@ func NewARC[T any](capacity int) *ARC[T] {
 
 // NewARCTinyLFU returns an empty ARC policy for capacity entries whose new
 // keys must pass a TinyLFU admission filter (see ARC). The filter's sketch
-// is sized from capacity and costs 8 bytes per entry.
+// grows with the entries held, up to 8 bytes per entry of capacity.
 func NewARCTinyLFU[T any](capacity int) *ARC[T] {
 	p := NewARC[T](capacity)
 	p.filter = new(sketch)
-	p.filter.resize(capacity)
+	p.filter.size(capacity)
 	return p
 }
 
 func (p *ARC[T]) setCapacity(c int) {
 	p.c = c
 	p.g.resize(c)
-	if p.filter != nil && p.filter.words() < c {
-		p.filter.resize(c)
+	if p.filter != nil {
+		p.filter.size(c)
 	}
+}
+
+// Resize changes c, keeping the entries and the ghosts; the target p is
+// clamped into the new capacity.
+func (p *ARC[T]) Resize(capacity int) {
+	if capacity <= 0 {
+		p.learn = true
+		return
+	}
+	p.learn = false
+	p.setCapacity(capacity)
+	p.p = min(p.p, capacity)
 }
 
 // Len returns the number of entries held.
@@ -110,6 +122,7 @@ func (p *ARC[T]) Target() (target, capacity int) { return p.p, p.c }
 // or B2 goes to T2 and moves p; any other key goes to T1.
 func (p *ARC[T]) Insert(n *Node[T]) {
 	if p.filter != nil {
+		p.filter.fit(sketchWordsPerHeld * (p.Len() + 1))
 		p.filter.increment(n.Hash)
 	}
 	p.incoming, p.fromB2, p.filtered, p.rejected = n, false, false, nil

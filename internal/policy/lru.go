@@ -28,3 +28,6 @@ func (p *LRU[T]) Victim() (*Node[T], bool) {
 
 // Len returns the number of entries held.
 func (p *LRU[T]) Len() int { return p.list.Len() }
+
+// Resize does nothing: LRU's order does not depend on its capacity.
+func (p *LRU[T]) Resize(int) {}

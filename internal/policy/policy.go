@@ -50,4 +50,8 @@ type Policy[T any] interface {
 	Victim() (*Node[T], bool)
 	// Len returns the number of entries held.
 	Len() int
+	// Resize changes the capacity the policy adapts within (0: learn it
+	// from the entries held, as a policy made for capacity 0 does). It
+	// keeps every entry; the shard evicts what no longer fits.
+	Resize(capacity int)
 }

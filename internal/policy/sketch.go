@@ -7,8 +7,11 @@ import "math/bits"
 //
 // Every key maps to four 4-bit counters, one per row; its estimate is the
 // smallest of the four, so a collision can only overestimate. Sixteen
-// counters share a uint64 word, and the table has one word per entry of
-// capacity (rounded up to a power of two): 8 bytes per cached entry. A
+// counters share a uint64 word, and the table has one word per entry held,
+// rounded up to a power of two and at most one per entry of capacity: 8
+// bytes per cached entry. It starts at minSketchWords and doubles as the
+// shard fills (fit), carrying every count over, so that a cache with a
+// large bound allocates for what it holds, not for what it may hold. A
 // key's four counters lie in one 64-byte block of 8 words, one word pair
 // per row. Counters saturate at 15, which is plenty to tell a hot key from
 // a cold one.
@@ -24,25 +27,84 @@ import "math/bits"
 type sketch struct {
 	table     []uint64
 	shift     uint // 64 - log2(len(table)/8): the top bits of a rehash pick a block
+	limit     int  // the most words the table grows to: capacity, rounded up to a power of two
+	capacity  int  // the entries it is sized for; aging counts 10 of them per word
 	additions int
 	period    int
 }
 
+// sketchWordsPerHeld is how many words per entry held the policies ask fit
+// for while the sketch grows towards its limit. Counts carried over by a
+// doubling keep the collisions of the smaller table, so a table that grew
+// at one word per entry held is more crowded than one allocated whole: the
+// hill climber's test (TestWTinyLFUClimbs) saw the difference. Four keep
+// the small tables sparse; the sketch still reaches, and stops at, one
+// word per entry of capacity, at a quarter of it.
+const sketchWordsPerHeld = 4
+
 // minSketchWords is the smallest table: 16 words, 256 counters.
 const minSketchWords = 16
 
-// resize sizes the sketch for capacity entries (0: the minimum), dropping
-// what it counted. It allocates.
-func (s *sketch) resize(capacity int) {
+// size readies the sketch for capacity entries (0: the minimum), keeping
+// what it counted. The table is allocated at its minimum, or kept, and
+// grows with fit. Raising the capacity of a sketch that holds counts keeps
+// them.
+func (s *sketch) size(capacity int) {
 	n := max(capacity, minSketchWords)
-	words := 1 << bits.Len(uint(n-1))
-	s.table = make([]uint64, words)
-	s.shift = uint(64 - bits.TrailingZeros(uint(words/8)))
-	s.additions = 0
-	s.period = 10 * n
+	s.capacity = n
+	s.limit = 1 << bits.Len(uint(n-1))
+	if s.table == nil {
+		s.setTable(make([]uint64, minSketchWords))
+	}
+	s.setPeriod()
 }
 
-// words returns the table size, 0 before resize.
+// resize sizes the sketch for capacity entries and allocates all of it at
+// once, keeping what it counted.
+func (s *sketch) resize(capacity int) {
+	s.size(capacity)
+	s.fit(capacity)
+}
+
+// fit grows the table, doubling it, until it has a word per entry held or
+// reaches its limit. Callers call it as entries arrive; it allocates only
+// when it grows, so its cost is amortised O(1) per entry.
+func (s *sketch) fit(held int) {
+	for len(s.table) < held && len(s.table) < s.limit {
+		s.grow()
+	}
+}
+
+// grow doubles the table. A key's block is picked by the top bits of its
+// rehash: one more bit splits old block b into new blocks 2b and 2b+1, and
+// the position of each counter within a block does not change, so copying
+// every old block into both halves gives each key exactly the counters it
+// had. Estimates are unchanged; the new blocks then diverge as keys arrive.
+func (s *sketch) grow() {
+	old := s.table
+	t := make([]uint64, 2*len(old))
+	for b := 0; b < len(old); b += 8 {
+		copy(t[2*b:2*b+8], old[b:b+8])
+		copy(t[2*b+8:2*b+16], old[b:b+8])
+	}
+	s.setTable(t)
+	s.setPeriod()
+}
+
+func (s *sketch) setTable(t []uint64) {
+	s.table = t
+	s.shift = uint(64 - bits.TrailingZeros(uint(len(t)/8)))
+}
+
+// setPeriod sets the aging period: ten increments per entry of capacity,
+// however far the table has grown. Admission only consults the sketch once
+// the shard is full, when the table has grown to its limit; aging earlier,
+// while it fills, would only forget what the filling taught it.
+func (s *sketch) setPeriod() {
+	s.period = 10 * s.capacity
+}
+
+// words returns the table size, 0 before size.
 func (s *sketch) words() int { return len(s.table) }
 
 // block returns the first word of the 64-byte block (8 words) that holds

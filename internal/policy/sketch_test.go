@@ -96,3 +96,40 @@ func BenchmarkTouch(b *testing.B) {
 		})
 	}
 }
+
+// TestSketchGrowKeepsCounts: a sketch sized for a large capacity starts at
+// the minimum, grows as entries are held, never past its limit, and every
+// key's estimate survives each doubling.
+func TestSketchGrowKeepsCounts(t *testing.T) {
+	var s sketch
+	s.size(1 << 40)
+	if s.words() != minSketchWords {
+		t.Fatalf("a new sketch for 2^40 entries has %d words, want %d", s.words(), minSketchWords)
+	}
+	keys := make([]uint64, 3000)
+	for i := range keys {
+		keys[i] = mix.Uint64(uint64(i))
+		for range i % 7 {
+			s.increment(keys[i])
+		}
+	}
+	before := make([]int, len(keys))
+	for i, k := range keys {
+		before[i] = s.estimate(k)
+	}
+	s.fit(len(keys))
+	if s.words() != 4096 {
+		t.Fatalf("%d words after fit(%d), want 4096", s.words(), len(keys))
+	}
+	for i, k := range keys {
+		if got := s.estimate(k); got != before[i] {
+			t.Fatalf("key %d: estimate %d after growing, %d before", i, got, before[i])
+		}
+	}
+	var small sketch
+	small.size(100)
+	small.fit(1 << 20)
+	if small.words() != 128 {
+		t.Fatalf("a sketch for 100 entries grew to %d words, want its limit 128", small.words())
+	}
+}

@@ -28,8 +28,8 @@ const (
 // rejected newcomer leaves.
 //
 // Frequencies come from a count-min sketch with 4-bit counters, halved every
-// 10·c increments, sized at one 64-bit word (16 counters) per entry of
-// capacity; Insert (a filled miss) and Touch (a hit) both count.
+// 10·c increments, at most one 64-bit word (16 counters) per entry of
+// capacity and grown as entries arrive; Insert (a filled miss) and Touch (a hit) both count.
 // Ties keep the victim (see admit).
 //
 // The window starts at 1% of c. Every 10·c requests (hits plus misses) the
@@ -55,10 +55,12 @@ const (
 // Capacity 0 (a shard bounded only by cost) makes WTinyLFU learn c like
 // ARC: the first eviction sets it to the number of entries held less one,
 // and later evictions with more entries raise it. Growing resizes the
-// sketch (an allocation that forgets the counts) whenever c outgrows it.
+// sketch's limit; the sketch itself grows with the entries held, carrying
+// its counts over (see sketch).
 //
 // A WTinyLFU is not safe for concurrent use; the shard calls it under its
-// write lock. Touch and Insert are O(1) and do not allocate (the climber's
+// write lock. Touch and Insert are O(1); Touch does not allocate, and Insert
+// only when the sketch doubles, amortised O(1) (the climber's
 // window adjustment moves at most a step's worth of entries once per
 // sample).
 type WTinyLFU[T any] struct {
@@ -80,7 +82,7 @@ type WTinyLFU[T any] struct {
 // learn it, see WTinyLFU).
 func NewWTinyLFU[T any](capacity int) *WTinyLFU[T] {
 	p := &WTinyLFU[T]{learn: capacity <= 0}
-	p.sketch.resize(capacity)
+	p.sketch.size(capacity)
 	if capacity > 0 {
 		p.setCapacity(capacity)
 	}
@@ -96,10 +98,18 @@ func (p *WTinyLFU[T]) setCapacity(c int) {
 		p.step = -climbStep * float64(c) // the first move shrinks the window
 	}
 	p.c = c
-	if p.sketch.words() < c {
-		p.sketch.resize(c)
-	}
+	p.sketch.size(c)
 	p.resizeWindow()
+}
+
+// Resize changes c, scaling the window and the climber's step with it.
+func (p *WTinyLFU[T]) Resize(capacity int) {
+	if capacity <= 0 {
+		p.learn = true
+		return
+	}
+	p.learn = false
+	p.setCapacity(capacity)
 }
 
 // Len returns the number of entries held.
@@ -113,6 +123,7 @@ func (p *WTinyLFU[T]) WindowMax() (window, capacity int) { return p.windowMax, p
 // entry, if the window is over its size, moves to probation as the
 // candidate for the eviction that may follow.
 func (p *WTinyLFU[T]) Insert(n *Node[T]) {
+	p.sketch.fit(sketchWordsPerHeld * (p.Len() + 1))
 	p.sketch.increment(n.Hash)
 	p.window.PushFront(n)
 	p.candidate = nil
