@@ -111,6 +111,15 @@ func (p *ARC[T]) Resize(capacity int) {
 	p.p = min(p.p, capacity)
 }
 
+// hashes yields the hash of every entry held.
+func (p *ARC[T]) hashes(yield func(uint64)) {
+	for _, q := range []*queue[T]{&p.t1, &p.t2} {
+		for n := q.Front(); n != nil; n = n.Next() {
+			yield(n.Hash)
+		}
+	}
+}
+
 // Len returns the number of entries held.
 func (p *ARC[T]) Len() int { return p.t1.Len() + p.t2.Len() }
 
@@ -122,7 +131,9 @@ func (p *ARC[T]) Target() (target, capacity int) { return p.p, p.c }
 // or B2 goes to T2 and moves p; any other key goes to T1.
 func (p *ARC[T]) Insert(n *Node[T]) {
 	if p.filter != nil {
-		p.filter.fit(sketchWordsPerHeld * (p.Len() + 1))
+		if held := sketchWordsPerHeld * (p.Len() + 1); p.filter.wants(held) {
+			p.filter.rebuild(held, p.hashes)
+		}
 		p.filter.increment(n.Hash)
 	}
 	p.incoming, p.fromB2, p.filtered, p.rejected = n, false, false, nil

@@ -97,38 +97,47 @@ func BenchmarkTouch(b *testing.B) {
 	}
 }
 
-// TestSketchGrowKeepsCounts: a sketch sized for a large capacity starts at
-// the minimum, grows as entries are held, never past its limit, and every
-// key's estimate survives each doubling.
-func TestSketchGrowKeepsCounts(t *testing.T) {
+// TestSketchRebuild: a sketch sized for a large capacity starts at the
+// minimum, grows to a word per entry held but never past its limit, and a
+// rebuild counts each held key once and nothing else.
+func TestSketchRebuild(t *testing.T) {
 	var s sketch
 	s.size(1 << 40)
 	if s.words() != minSketchWords {
 		t.Fatalf("a new sketch for 2^40 entries has %d words, want %d", s.words(), minSketchWords)
 	}
-	keys := make([]uint64, 3000)
-	for i := range keys {
-		keys[i] = mix.Uint64(uint64(i))
-		for range i % 7 {
-			s.increment(keys[i])
+	for range 9 {
+		s.increment(mix.Uint64(1 << 50)) // not held: forgotten by the rebuild
+	}
+	held := make([]uint64, 3000)
+	for i := range held {
+		held[i] = mix.Uint64(uint64(i))
+	}
+	if !s.wants(len(held)) {
+		t.Fatal("a 16-word sketch does not want to grow for 3000 entries")
+	}
+	s.rebuild(len(held), func(yield func(uint64)) {
+		for _, h := range held {
+			yield(h)
 		}
-	}
-	before := make([]int, len(keys))
-	for i, k := range keys {
-		before[i] = s.estimate(k)
-	}
-	s.fit(len(keys))
+	})
 	if s.words() != 4096 {
-		t.Fatalf("%d words after fit(%d), want 4096", s.words(), len(keys))
+		t.Fatalf("%d words after rebuild(%d), want 4096", s.words(), len(held))
 	}
-	for i, k := range keys {
-		if got := s.estimate(k); got != before[i] {
-			t.Fatalf("key %d: estimate %d after growing, %d before", i, got, before[i])
+	if s.wants(len(held)) {
+		t.Fatal("the rebuilt sketch still wants to grow")
+	}
+	for i, h := range held {
+		if got := s.estimate(h); got < 1 {
+			t.Fatalf("held key %d estimates %d after the rebuild, want at least 1", i, got)
 		}
+	}
+	if got := s.estimate(mix.Uint64(1 << 50)); got > 1 {
+		t.Fatalf("a key counted 9 times before the rebuild, not held, estimates %d", got)
 	}
 	var small sketch
 	small.size(100)
-	small.fit(1 << 20)
+	small.rebuild(1<<20, func(func(uint64)) {})
 	if small.words() != 128 {
 		t.Fatalf("a sketch for 100 entries grew to %d words, want its limit 128", small.words())
 	}

@@ -112,6 +112,15 @@ func (p *WTinyLFU[T]) Resize(capacity int) {
 	p.setCapacity(capacity)
 }
 
+// hashes yields the hash of every entry held.
+func (p *WTinyLFU[T]) hashes(yield func(uint64)) {
+	for _, q := range []*queue[T]{&p.window, &p.probation, &p.protected} {
+		for n := q.Front(); n != nil; n = n.Next() {
+			yield(n.Hash)
+		}
+	}
+}
+
 // Len returns the number of entries held.
 func (p *WTinyLFU[T]) Len() int { return p.window.Len() + p.probation.Len() + p.protected.Len() }
 
@@ -123,7 +132,9 @@ func (p *WTinyLFU[T]) WindowMax() (window, capacity int) { return p.windowMax, p
 // entry, if the window is over its size, moves to probation as the
 // candidate for the eviction that may follow.
 func (p *WTinyLFU[T]) Insert(n *Node[T]) {
-	p.sketch.fit(sketchWordsPerHeld * (p.Len() + 1))
+	if held := sketchWordsPerHeld * (p.Len() + 1); p.sketch.wants(held) {
+		p.sketch.rebuild(held, p.hashes)
+	}
 	p.sketch.increment(n.Hash)
 	p.window.PushFront(n)
 	p.candidate = nil
