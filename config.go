@@ -22,19 +22,23 @@ type Config[K comparable, V any] struct {
 	// fewer it holds. More shards mean less contention and a slightly less
 	// exact global eviction order (each shard evicts its own policy's
 	// victim). A bounded cache never gets more shards than it has entries
-	// (or cost units) to share among them.
+	// (or cost units), so that every shard's policy has a share to adapt
+	// within.
 	Shards int
 
-	// MaxEntries bounds the number of entries; 0 means no bound. It is split
-	// into per-shard budgets that sum to it exactly, so Len never exceeds it.
+	// MaxEntries bounds the number of entries in the whole cache; 0 means
+	// no bound. Len never exceeds it, and as many distinct keys as it
+	// allows fit, whatever the shard count: a full shard evicts its own
+	// policy's victim, or another shard's (see docs/design.md). New
+	// allocates for what the cache holds, not for this bound.
+	// SetMaxEntries changes it at run time.
 	MaxEntries int
-
-	// MaxCost bounds the sum of entry costs; 0 means no bound. It is split
-	// into per-shard budgets like MaxEntries. An entry whose cost exceeds its
-	// shard's budget (about MaxCost/Shards) is not stored at all; Stats
-	// counts it as Rejected. Use Cost with MaxCost for a byte budget.
+	// MaxCost bounds the sum of entry costs in the whole cache; 0 means no
+	// bound. Any entry whose cost is at most MaxCost can be stored, at any
+	// shard count, evicting others to make room; one that costs more is
+	// not stored at all and Stats counts it as Rejected. Use Cost with
+	// MaxCost for a byte budget. SetMaxCost changes it at run time.
 	MaxCost int64
-
 	// Cost returns an entry's cost, for example len(key)+len(value) for a
 	// byte budget. nil: every entry costs 1. It is called once per write:
 	// by Set, SetWithTTL, Update and GetOrLoad outside any lock, by Compute

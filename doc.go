@@ -37,8 +37,10 @@
 // entry has a deadline the goroutine sleeps.
 //
 // Eviction is LRU by default; Config.Policy selects ARC and Config.Admission
-// adds a TinyLFU admission filter (W-TinyLFU), both per shard behind one
-// internal policy interface and fed by the same read buffer. A shard keeps
+// adds a TinyLFU admission filter (W-TinyLFU); each shard runs its own
+// instance behind one internal policy interface, fed by the same read
+// buffer, while MaxEntries and MaxCost bound the cache as a whole: a full
+// shard evicts its own victim or, holding little, another shard's. A shard keeps
 // the entry it evicted last and fills it with the next new key, so a full
 // cache takes new keys without allocating. GetOrLoad
 // loads missing keys once however many goroutines ask, Compute updates one

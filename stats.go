@@ -9,11 +9,11 @@ type Stats struct {
 	Hits        uint64 // Get calls that returned a value
 	Misses      uint64 // Get calls that found no live entry
 	Sets        uint64 // Set and SetWithTTL calls that stored their value
-	Rejected    uint64 // Set calls whose entry could not be stored (cost beyond its shard's budget, or negative)
+	Rejected    uint64 // writes not stored: cost negative or above MaxCost, or a newcomer admission refused
 	Evictions   uint64 // entries removed to respect MaxEntries or MaxCost
 	Expirations uint64 // entries removed because their deadline passed
 	Entries     int    // entries held now, as Len reports
-	Cost        int64  // sum of the held entries' costs
+	Cost        int64  // sum of the held entries' costs, saturating at math.MaxInt64
 }
 
 // HitRatio returns Hits / (Hits + Misses), or 0 before the first Get.
