@@ -251,12 +251,25 @@ func TestCompute(t *testing.T) {
 		assert.True(t, ok)
 		assert.Equal(t, 1, v)
 	})
-	t.Run("unknown op is keep", func(t *testing.T) {
-		c := newManual(t, Config[string, int]{})
+	t.Run("unknown op panics and changes nothing", func(t *testing.T) {
+		c := newManual(t, Config[string, int]{Shards: 1})
 		c.Set("a", 1)
-		v, ok := c.Compute("a", func(int, bool) (int, ComputeOp) { return 5, ComputeOp(200) })
-		assert.True(t, ok)
+		assert.PanicsWithValue(t, "shardcache: Compute: unknown ComputeOp 7", func() {
+			c.Compute("a", func(int, bool) (int, ComputeOp) { return 5, ComputeOp(7) })
+		})
+		assert.PanicsWithValue(t, "shardcache: Compute: unknown ComputeOp 7", func() {
+			c.Compute("b", func(int, bool) (int, ComputeOp) { return 5, ComputeOp(7) })
+		})
+		v, ok := c.Get("a")
+		assert.True(t, ok, "the key is left as it was")
 		assert.Equal(t, 1, v)
+		_, ok = c.Get("b")
+		assert.False(t, ok, "an absent key stays absent")
+		c.Set("c", 3) // would deadlock if the shard lock were still held
+		v, ok = c.Compute("a", func(old int, _ bool) (int, ComputeOp) { return old + 1, ComputeSet })
+		assert.True(t, ok)
+		assert.Equal(t, 2, v)
+		assert.Equal(t, 2, c.Len())
 	})
 	t.Run("set keeps the deadline", func(t *testing.T) {
 		c := newManual(t, Config[string, int]{})
