@@ -36,10 +36,15 @@ type Config[K comparable, V any] struct {
 	MaxCost int64
 
 	// Cost returns an entry's cost, for example len(key)+len(value) for a
-	// byte budget. nil: every entry costs 1. It is called once per write:
-	// by Set, SetWithTTL, Update and GetOrLoad outside any lock, by Compute
-	// under the key's shard lock (so it must not call the cache). An entry
-	// with a negative cost is not stored.
+	// byte budget. nil: every entry costs 1. It is called once per value
+	// about to be stored, on the goroutine of the call storing it:
+	//   - with no lock held by Set, SetWithTTL (not with a negative ttl,
+	//     which deletes), Update (even for an absent key), GetOrLoad after
+	//     a load (not with a negative ttl) and LoadFrom/LoadFile for each
+	//     entry they store;
+	//   - under the key's shard write lock by Compute, for ComputeSet only:
+	//     there it must not call the cache (that would deadlock).
+	// An entry with a negative cost is not stored.
 	Cost func(key K, value V) int64
 
 	// DefaultTTL is the time to live Set gives an entry; 0 means no expiry.

@@ -41,8 +41,13 @@ type Cache[K comparable, V any] struct {
 }
 
 // New returns a cache configured by cfg and starts its background expiry
-// goroutine, which Close stops. It returns an error wrapping
-// ErrInvalidConfig if cfg has a negative bound, TTL or shard count.
+// goroutine (and, with SnapshotEvery, its periodic snapshot goroutine), which
+// Close stops. Its only errors wrap ErrInvalidConfig, with a message naming
+// the field, when:
+//   - Shards is negative or above 65536;
+//   - MaxEntries, MaxCost or DefaultTTL is negative;
+//   - Policy or Admission is not one of the named constants;
+//   - SnapshotEvery is negative, or set without SnapshotPath.
 func New[K comparable, V any](cfg Config[K, V]) (*Cache[K, V], error) {
 	c, err := newCache(cfg, newClock())
 	if err != nil {

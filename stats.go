@@ -6,10 +6,17 @@ import "sync/atomic"
 // counter is exact, but the fields are gathered shard by shard, so under
 // concurrent use they are not one atomic snapshot.
 type Stats struct {
-	Hits        uint64 // Get calls that returned a value
-	Misses      uint64 // Get calls that found no live entry
-	Sets        uint64 // Set and SetWithTTL calls that stored their value
-	Rejected    uint64 // Set calls whose entry could not be stored (cost beyond its shard's budget, or negative)
+	Hits   uint64 // Get calls that returned a value
+	Misses uint64 // Get calls that found no live entry
+	// Sets counts the values stored: by Set and SetWithTTL (not with a
+	// negative ttl, which deletes), by Compute returning ComputeSet, by
+	// GetOrLoad after a load (not with a negative ttl), and one per entry
+	// LoadFrom or LoadFile stores. Update is not counted.
+	Sets uint64
+	// Rejected counts the values not stored because their cost was beyond
+	// their shard's budget or negative, by any of the calls Sets counts
+	// and by Update.
+	Rejected    uint64
 	Evictions   uint64 // entries removed to respect MaxEntries or MaxCost
 	Expirations uint64 // entries removed because their deadline passed
 	Entries     int    // entries held now, as Len reports
