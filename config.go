@@ -92,9 +92,12 @@ type Config[K comparable, V any] struct {
 	// SaveFile), and the file periodic snapshots replace. "" means none.
 	SnapshotPath string
 
-	// SnapshotEvery > 0 saves a snapshot to SnapshotPath that often, from a
-	// background goroutine, in addition to the one on Close. 0 means only
-	// on Close. It must not be negative, nor set without SnapshotPath.
+	// SnapshotEvery > 0 saves a snapshot to SnapshotPath periodically, from
+	// a background goroutine, in addition to the one on Close: each save
+	// starts SnapshotEvery after the previous one ended, and never sooner
+	// than that save's own duration after it ended, so periodic saves take
+	// at most half the time even with a tiny SnapshotEvery. 0 means only on
+	// Close. It must not be negative, nor set without SnapshotPath.
 	SnapshotEvery time.Duration
 
 	// OnSnapshotError, if set, is called with the error of every periodic

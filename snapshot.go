@@ -117,14 +117,16 @@ func (c *Cache[K, V]) startSnapshots() {
 	go c.snapshotLoop()
 }
 
-// snapshotLoop saves to Config.SnapshotPath every Config.SnapshotEvery
-// until Close. It is a goroutine of its own rather than a case in the
-// janitor's loop: a save of millions of entries takes a fraction of a
-// second, and the janitor must keep refreshing the coarse clock and
-// expiring entries meanwhile.
+// snapshotLoop saves to Config.SnapshotPath until Close, each save starting
+// Config.SnapshotEvery after the previous one ended, or as long after as
+// that save took if it took longer: saves occupy at most half of the
+// goroutine's time, however small SnapshotEvery is. It is a goroutine of
+// its own rather than a case in the janitor's loop: a save of millions of
+// entries takes a fraction of a second, and the janitor must keep
+// refreshing the coarse clock and expiring entries meanwhile.
 func (c *Cache[K, V]) snapshotLoop() {
 	defer c.snap.wg.Done()
-	t := time.NewTicker(c.snap.every)
+	t := time.NewTimer(c.snap.every)
 	defer t.Stop()
 	for {
 		select {
@@ -132,12 +134,15 @@ func (c *Cache[K, V]) snapshotLoop() {
 			return
 		case <-t.C:
 		}
+		start := time.Now()
 		err := c.periodicSnapshot()
+		took := time.Since(start)
 		if err != nil && c.snap.onError != nil {
 			c.snap.inCallback.Store(true)
 			c.snap.onError(err)
 			c.snap.inCallback.Store(false)
 		}
+		t.Reset(max(c.snap.every, took))
 	}
 }
 
