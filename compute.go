@@ -32,7 +32,7 @@ const (
 // Config.Cost, if set, is also called under the lock for a ComputeSet. An op
 // other than the three above is a programming error: Compute panics with a
 // message naming it (such as "shardcache: Compute: unknown ComputeOp 7"),
-// likewise before changing the key and after releasing the lock. A set counts in
+// leaving the key as it was and releasing the lock. A set counts in
 // Stats.Sets and counts as an access (as Set does); ComputeKeep is not an
 // access. After Close, Compute does not call fn and returns the zero value
 // and false.

@@ -39,7 +39,8 @@ type flights[K comparable, V any] struct {
 // others wait for its result or until their own ctx is done, whichever comes
 // first. The loaded value is stored with the ttl load returns.
 //
-// load receives the ctx of the caller that runs it. A load error is returned
+// load receives a ctx derived from that of the caller that runs it (see
+// below). A load error is returned
 // to that caller and to every waiter, and nothing is cached; but if load
 // failed only because that caller's ctx ended, waiters whose own ctx is still
 // alive start a new load instead of inheriting the cancellation. A panic in

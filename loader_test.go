@@ -447,3 +447,23 @@ func TestGetOrLoadRecursive(t *testing.T) {
 		assert.Equal(t, 3, v, "the waiter gets the other load's value")
 	})
 }
+
+// valuePanics is a context whose Value must not be called.
+type valuePanics struct{ context.Context }
+
+func (valuePanics) Value(any) any { panic("ctx.Value called") }
+
+// TestGetOrLoadHitPath: a hit neither allocates nor looks in ctx (the
+// recursion check is on the waiting path only).
+func TestGetOrLoadHitPath(t *testing.T) {
+	c := newManual(t, Config[string, int]{})
+	c.Set("a", 1)
+	var ctx context.Context = valuePanics{context.Background()}
+	load := func(context.Context, string) (int, time.Duration, error) { return 0, 0, nil }
+	allocs := testing.AllocsPerRun(100, func() {
+		if v, err := c.GetOrLoad(ctx, "a", load); err != nil || v != 1 {
+			t.Fatalf("GetOrLoad = %v, %v", v, err)
+		}
+	})
+	assert.Zero(t, allocs)
+}
