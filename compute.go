@@ -1,6 +1,9 @@
 package shardcache
 
-// ComputeOp tells Compute what to do with the key after fn returns.
+import "fmt"
+
+// ComputeOp tells Compute what to do with the key after fn returns: one of
+// the three constants below; any other value makes Compute panic.
 type ComputeOp uint8
 
 const (
@@ -27,7 +30,9 @@ const (
 // cache (that would deadlock). If fn panics, the key is left as it was, the
 // lock is released and the panic propagates to the caller of Compute.
 // Config.Cost, if set, is also called under the lock for a ComputeSet. An op
-// other than the three above is treated as ComputeKeep. A set counts in
+// other than the three above is a programming error: Compute panics with a
+// message naming it (such as "shardcache: Compute: unknown ComputeOp 7"),
+// leaving the key as it was and releasing the lock. A set counts in
 // Stats.Sets and counts as an access (as Set does); ComputeKeep is not an
 // access. After Close, Compute does not call fn and returns the zero value
 // and false.
@@ -63,6 +68,10 @@ func (c *Cache[K, V]) Compute(key K, fn func(old V, found bool) (V, ComputeOp)) 
 		old = e.value
 	}
 	v, op := fn(old, e != nil)
+	if op > ComputeDelete {
+		// The deferred unlock releases the shard; nothing has changed.
+		panic(fmt.Sprintf("shardcache: Compute: unknown ComputeOp %d", op))
+	}
 	result, stored := old, e != nil
 	scheduled := false
 	switch op {

@@ -40,10 +40,15 @@ type Config[K comparable, V any] struct {
 	// MaxCost for a byte budget. SetMaxCost changes it at run time.
 	MaxCost int64
 	// Cost returns an entry's cost, for example len(key)+len(value) for a
-	// byte budget. nil: every entry costs 1. It is called once per write:
-	// by Set, SetWithTTL, Update and GetOrLoad outside any lock, by Compute
-	// under the key's shard lock (so it must not call the cache). An entry
-	// with a negative cost is not stored.
+	// byte budget. nil: every entry costs 1. It is called once per value
+	// about to be stored, on the goroutine of the call storing it:
+	//   - with no lock held by Set, SetWithTTL (not with a negative ttl,
+	//     which deletes), Update (even for an absent key), GetOrLoad after
+	//     a load (not with a negative ttl) and LoadFrom/LoadFile for each
+	//     entry they store;
+	//   - under the key's shard write lock by Compute, for ComputeSet only:
+	//     there it must not call the cache (that would deadlock).
+	// An entry with a negative cost is not stored.
 	Cost func(key K, value V) int64
 
 	// DefaultTTL is the time to live Set gives an entry; 0 means no expiry.
@@ -91,9 +96,12 @@ type Config[K comparable, V any] struct {
 	// SaveFile), and the file periodic snapshots replace. "" means none.
 	SnapshotPath string
 
-	// SnapshotEvery > 0 saves a snapshot to SnapshotPath that often, from a
-	// background goroutine, in addition to the one on Close. 0 means only
-	// on Close. It must not be negative, nor set without SnapshotPath.
+	// SnapshotEvery > 0 saves a snapshot to SnapshotPath periodically, from
+	// a background goroutine, in addition to the one on Close: each save
+	// starts SnapshotEvery after the previous one ended, and never sooner
+	// than that save's own duration after it ended, so periodic saves take
+	// at most half the time even with a tiny SnapshotEvery. 0 means only on
+	// Close. It must not be negative, nor set without SnapshotPath.
 	SnapshotEvery time.Duration
 
 	// OnSnapshotError, if set, is called with the error of every periodic

@@ -2,9 +2,10 @@ package shardcache
 
 import (
 	"iter"
-	"sync"
+	"runtime"
 	"sync/atomic"
 	"time"
+	"weak"
 )
 
 // Cache is a sharded, bounded, expiring in-memory cache. Create one with New;
@@ -26,12 +27,16 @@ type Cache[K comparable, V any] struct {
 	hits       counter         // Get hits not counted by a read buffer: see Get
 	misses     counter         // Get misses
 
-	// The janitor goroutine: refreshes the clock and expires entries.
-	idle   atomic.Bool   // the janitor sleeps until wake: no shard has a timer
-	wake   chan struct{} // capacity 1
-	done   chan struct{}
-	wg     sync.WaitGroup
-	closed atomic.Bool
+	// The janitor goroutine: refreshes the clock and expires entries. It
+	// and the snapshot goroutine hold only a weak pointer to the Cache and
+	// these channels, so that a Cache dropped without Close is collected;
+	// cleanup then closes done, which stops them (see New).
+	idle        atomic.Bool   // the janitor sleeps until wake: no shard has a timer
+	wake        chan struct{} // capacity 1
+	done        chan struct{} // closed by Close, or by cleanup
+	janitorDone chan struct{} // closed when the janitor returns; nil without one
+	cleanup     runtime.Cleanup
+	closed      atomic.Bool
 	// inCallback is set while the janitor runs OnRemove, so that a Close
 	// called from that callback does not wait for the janitor to return
 	// from it (it would wait for itself).
@@ -43,16 +48,26 @@ type Cache[K comparable, V any] struct {
 }
 
 // New returns a cache configured by cfg and starts its background expiry
-// goroutine, which Close stops. It returns an error wrapping
-// ErrInvalidConfig if cfg has a negative bound, TTL or shard count.
+// goroutine (and, with SnapshotEvery, its periodic snapshot goroutine), which
+// Close stops. A cache dropped without Close does not leak them: once the
+// garbage collector finds the Cache unreachable they exit (without the
+// final snapshot Close would save). Its only errors wrap ErrInvalidConfig, with a message naming
+// the field, when:
+//   - Shards is negative or above 65536;
+//   - MaxEntries, MaxCost or DefaultTTL is negative;
+//   - Policy or Admission is not one of the named constants;
+//   - SnapshotEvery is negative, or set without SnapshotPath.
 func New[K comparable, V any](cfg Config[K, V]) (*Cache[K, V], error) {
 	c, err := newCache(cfg, newClock())
 	if err != nil {
 		return nil, err
 	}
-	c.wg.Add(1)
-	go c.run()
-	c.startSnapshots() // periodic snapshots, if configured (snapshot.go)
+	wp := weak.Make(c)
+	c.janitorDone = make(chan struct{})
+	go janitor(wp, c.done, c.wake, c.janitorDone)
+	c.startSnapshots(wp) // periodic snapshots, if configured (snapshot.go)
+	// Close stops this cleanup before it closes done itself.
+	c.cleanup = runtime.AddCleanup(c, func(done chan struct{}) { close(done) }, c.done)
 	return c, nil
 }
 
@@ -368,7 +383,7 @@ func (c *Cache[K, V]) Stats() Stats {
 	return st
 }
 
-// Close stops the background goroutine and drops every entry without
+// Close stops the background goroutines and drops every entry without
 // calling OnRemove (call Clear first to have it called). Afterwards Get
 // misses and writes do nothing. Close is idempotent.
 //
@@ -377,17 +392,23 @@ func (c *Cache[K, V]) Stats() Stats {
 // save's error; otherwise it returns nil. Writes that other goroutines make
 // while Close runs may miss the snapshot.
 //
-// Close waits for the background goroutine to exit, except while that
-// goroutine is running OnRemove for an expired entry (Close may be called
-// from that very callback): then Close returns at once and the goroutine
-// exits as soon as the callback returns.
+// Close waits for the background goroutines to exit, except for one that
+// is running a callback, OnRemove for an expired entry or OnSnapshotError
+// (Close may be called from that very callback): Close does not wait for
+// it, and it exits as soon as the callback returns.
+//
+// A cache that is dropped without Close stops its goroutines once it is
+// garbage collected, but saves no final snapshot and calls nothing.
 func (c *Cache[K, V]) Close() error {
 	if !c.closed.CompareAndSwap(false, true) {
 		return nil
 	}
+	// c is reachable here, so the cleanup cannot have run: once stopped,
+	// it never will, and done is closed exactly once.
+	c.cleanup.Stop()
 	close(c.done)
-	if !c.inCallback.Load() {
-		c.wg.Wait()
+	if c.janitorDone != nil && !c.inCallback.Load() {
+		<-c.janitorDone
 	}
 	err := c.finalSnapshot() // before anything is dropped (snapshot.go)
 	for i := range c.shards {

@@ -1,6 +1,8 @@
 package shardcache
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"math"
 	"strconv"
@@ -1864,4 +1866,63 @@ func TestRecycledEntries(t *testing.T) {
 	s.recordFull(entryF, "f")
 	c.Set("g", 7)
 	require.Equal(t, removed{"c", 3}, got[len(got)-1])
+}
+
+// TestStatsSets pins what Stats.Sets and Stats.Rejected count, call by call.
+func TestStatsSets(t *testing.T) {
+	ctx := context.Background()
+	loadInt := func(v int, ttl time.Duration) LoadFunc[string, int] {
+		return func(context.Context, string) (int, time.Duration, error) { return v, ttl, nil }
+	}
+	var snap bytes.Buffer
+	{
+		src := newManual(t, Config[string, int]{})
+		src.Set("x", 1)
+		src.Set("y", 2)
+		src.SetWithTTL("z", 3, time.Hour)
+		require.NoError(t, src.SaveTo(&snap))
+	}
+	tests := []struct {
+		name          string
+		op            func(c *Cache[string, int])
+		sets, rejects uint64
+	}{
+		{"Set", func(c *Cache[string, int]) { c.Set("a", 1) }, 1, 0},
+		{"Set replacing", func(c *Cache[string, int]) { c.Set("p", 1) }, 1, 0},
+		{"Set too costly", func(c *Cache[string, int]) { c.Set("a", 100) }, 0, 1},
+		{"SetWithTTL", func(c *Cache[string, int]) { c.SetWithTTL("a", 1, time.Minute) }, 1, 0},
+		{"SetWithTTL negative deletes", func(c *Cache[string, int]) { c.SetWithTTL("p", 1, -1) }, 0, 0},
+		{"Update", func(c *Cache[string, int]) { c.Update("p", 2) }, 0, 0},
+		{"Update too costly", func(c *Cache[string, int]) { c.Update("p", 100) }, 0, 1},
+		{"Compute set", func(c *Cache[string, int]) {
+			c.Compute("a", func(int, bool) (int, ComputeOp) { return 1, ComputeSet })
+		}, 1, 0},
+		{"Compute set too costly", func(c *Cache[string, int]) {
+			c.Compute("a", func(int, bool) (int, ComputeOp) { return 100, ComputeSet })
+		}, 0, 1},
+		{"Compute keep", func(c *Cache[string, int]) {
+			c.Compute("p", func(int, bool) (int, ComputeOp) { return 1, ComputeKeep })
+		}, 0, 0},
+		{"Compute delete", func(c *Cache[string, int]) {
+			c.Compute("p", func(int, bool) (int, ComputeOp) { return 1, ComputeDelete })
+		}, 0, 0},
+		{"GetOrLoad load", func(c *Cache[string, int]) { c.GetOrLoad(ctx, "a", loadInt(1, 0)) }, 1, 0},
+		{"GetOrLoad hit", func(c *Cache[string, int]) { c.GetOrLoad(ctx, "p", loadInt(1, 0)) }, 0, 0},
+		{"GetOrLoad negative ttl", func(c *Cache[string, int]) { c.GetOrLoad(ctx, "a", loadInt(1, -1)) }, 0, 0},
+		{"LoadFrom", func(c *Cache[string, int]) {
+			require.NoError(t, c.LoadFrom(bytes.NewReader(snap.Bytes())))
+		}, 3, 0},
+		{"Delete", func(c *Cache[string, int]) { c.Delete("p") }, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newManual(t, Config[string, int]{Shards: 1, MaxCost: 10, Cost: func(_ string, v int) int64 { return int64(v) }})
+			c.Set("p", 1) // present before the call
+			before := c.Stats()
+			tt.op(c)
+			after := c.Stats()
+			assert.Equal(t, tt.sets, after.Sets-before.Sets, "Sets")
+			assert.Equal(t, tt.rejects, after.Rejected-before.Rejected, "Rejected")
+		})
+	}
 }

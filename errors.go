@@ -22,3 +22,9 @@ var ErrClosed = errors.New("shardcache: cache is closed")
 // limits, or bytes a codec refuses. Match it with errors.Is; the message
 // says what was wrong and where.
 var ErrCorruptSnapshot = errors.New("shardcache: corrupt snapshot")
+
+// ErrRecursiveLoad is wrapped by the error GetOrLoad returns, at once, when
+// it is called for a key with the ctx of a loader still loading that key in
+// the same cache, directly or through nested loads: it would otherwise wait
+// for the very load that is waiting for it. See GetOrLoad.
+var ErrRecursiveLoad = errors.New("shardcache: recursive load of the same key")

@@ -39,14 +39,29 @@ type flights[K comparable, V any] struct {
 // others wait for its result or until their own ctx is done, whichever comes
 // first. The loaded value is stored with the ttl load returns.
 //
-// load receives the ctx of the caller that runs it. A load error is returned
+// load receives a ctx derived from that of the caller that runs it (see
+// below). A load error is returned
 // to that caller and to every waiter, and nothing is cached; but if load
 // failed only because that caller's ctx ended, waiters whose own ctx is still
 // alive start a new load instead of inheriting the cancellation. A panic in
 // load (or runtime.Goexit) becomes an error wrapping ErrLoaderPanic for the
 // caller that ran it and for every waiter; no waiter is ever left hanging.
 //
-// A hit costs what Get costs. GetOrLoad after Close returns ErrClosed.
+// The ctx load receives is derived from the caller's and marks the load in
+// progress (this cache and key), on top of the loads ctx already marked.
+// Given such a ctx, a GetOrLoad that would wait for one of the loads it
+// marks, which is waiting for it, returns at once an error wrapping
+// ErrRecursiveLoad instead: a loader asking for its own key, or nested
+// loads coming back to a key (the loader of a asks for b, whose loader asks
+// for a). The error reaches the outer loader, which decides what to return.
+// A ctx kept after its load ended only waits, like any other, for a later
+// load of the key. A loader that drops the ctx it was given, calling
+// GetOrLoad with context.Background or another ctx not derived from its own,
+// cannot be detected: asking for its own key then deadlocks (until that ctx
+// is done).
+//
+// A hit costs what Get costs: it neither allocates nor reads ctx. GetOrLoad
+// after Close returns ErrClosed.
 func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, load LoadFunc[K, V]) (V, error) {
 	if v, ok := c.Get(key); ok {
 		return v, nil
@@ -76,6 +91,9 @@ func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, load LoadFunc[K, V])
 		if !waiting {
 			c.runLoad(ctx, ft, f, key, load)
 			return f.val, f.err
+		}
+		if within(ctx, f) {
+			return zero, fmt.Errorf("%w (key %v)", ErrRecursiveLoad, key)
 		}
 		select {
 		case <-f.done:
@@ -110,7 +128,8 @@ func (c *Cache[K, V]) runLoad(ctx context.Context, ft *flights[K, V], f *flight[
 		ft.mu.Unlock()
 		close(f.done)
 	}()
-	v, ttl, err := load(ctx, key)
+	lctx := context.WithValue(ctx, loadMarkKey{}, &loadMark[V]{f: f, outer: markOf(ctx)})
+	v, ttl, err := load(lctx, key)
 	normal = true
 	if err != nil {
 		f.err = err
@@ -131,4 +150,39 @@ func (c *Cache[K, V]) peek(key K) (V, bool) {
 		return zero, false
 	}
 	return v, true
+}
+
+// loadMarkKey is the context key under which a loader's ctx carries the
+// innermost load in progress on its chain of calls, a marker.
+type loadMarkKey struct{}
+
+// marker is one load in progress, of any cache; next is the load whose
+// loader started it, if any.
+type marker interface{ next() marker }
+
+// loadMark marks one load by its flight, which is unique to one cache, one
+// key and one load: a ctx kept after its load ended never matches a later
+// load of the same key, which it may wait for.
+type loadMark[V any] struct {
+	f     *flight[V]
+	outer marker
+}
+
+func (m *loadMark[V]) next() marker { return m.outer }
+
+// markOf returns the innermost load ctx marks, or nil.
+func markOf(ctx context.Context) marker {
+	m, _ := ctx.Value(loadMarkKey{}).(marker)
+	return m
+}
+
+// within reports whether ctx comes from the loader of flight f, directly or
+// through nested loads: waiting for f would then wait for ourselves.
+func within[V any](ctx context.Context, f *flight[V]) bool {
+	for m := markOf(ctx); m != nil; m = m.next() {
+		if lm, ok := m.(*loadMark[V]); ok && lm.f == f {
+			return true
+		}
+	}
+	return false
 }

@@ -251,12 +251,25 @@ func TestCompute(t *testing.T) {
 		assert.True(t, ok)
 		assert.Equal(t, 1, v)
 	})
-	t.Run("unknown op is keep", func(t *testing.T) {
-		c := newManual(t, Config[string, int]{})
+	t.Run("unknown op panics and changes nothing", func(t *testing.T) {
+		c := newManual(t, Config[string, int]{Shards: 1})
 		c.Set("a", 1)
-		v, ok := c.Compute("a", func(int, bool) (int, ComputeOp) { return 5, ComputeOp(200) })
-		assert.True(t, ok)
+		assert.PanicsWithValue(t, "shardcache: Compute: unknown ComputeOp 7", func() {
+			c.Compute("a", func(int, bool) (int, ComputeOp) { return 5, ComputeOp(7) })
+		})
+		assert.PanicsWithValue(t, "shardcache: Compute: unknown ComputeOp 7", func() {
+			c.Compute("b", func(int, bool) (int, ComputeOp) { return 5, ComputeOp(7) })
+		})
+		v, ok := c.Get("a")
+		assert.True(t, ok, "the key is left as it was")
 		assert.Equal(t, 1, v)
+		_, ok = c.Get("b")
+		assert.False(t, ok, "an absent key stays absent")
+		c.Set("c", 3) // would deadlock if the shard lock were still held
+		v, ok = c.Compute("a", func(old int, _ bool) (int, ComputeOp) { return old + 1, ComputeSet })
+		assert.True(t, ok)
+		assert.Equal(t, 2, v)
+		assert.Equal(t, 2, c.Len())
 	})
 	t.Run("set keeps the deadline", func(t *testing.T) {
 		c := newManual(t, Config[string, int]{})
@@ -342,4 +355,115 @@ func TestCompute(t *testing.T) {
 		})
 		assert.False(t, ok)
 	})
+}
+
+// TestGetOrLoadRecursive: a loader that asks its own cache for the key it is
+// loading, directly or through another key's loader, gets ErrRecursiveLoad
+// at once instead of waiting for itself. The deadline turns the old hang
+// into a failure.
+func TestGetOrLoadRecursive(t *testing.T) {
+	withDeadline := func(t *testing.T) context.Context {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		t.Cleanup(cancel)
+		return ctx
+	}
+	t.Run("own key", func(t *testing.T) {
+		c := newManual(t, Config[string, int]{})
+		var inner error
+		var load LoadFunc[string, int]
+		load = func(ctx context.Context, k string) (int, time.Duration, error) {
+			_, inner = c.GetOrLoad(ctx, k, load)
+			return 1, 0, nil
+		}
+		v, err := c.GetOrLoad(withDeadline(t), "a", load)
+		require.NoError(t, err)
+		assert.Equal(t, 1, v)
+		require.ErrorIs(t, inner, ErrRecursiveLoad)
+		assert.NotErrorIs(t, inner, context.DeadlineExceeded)
+	})
+	t.Run("through another key", func(t *testing.T) {
+		c := newManual(t, Config[string, int]{})
+		var inner error
+		var load LoadFunc[string, int]
+		load = func(ctx context.Context, k string) (int, time.Duration, error) {
+			switch k {
+			case "a":
+				v, err := c.GetOrLoad(ctx, "b", load) // "b" asks for "a" again
+				return v, 0, err
+			case "b":
+				_, inner = c.GetOrLoad(ctx, "a", load)
+				return 2, 0, inner
+			}
+			return 0, 0, nil
+		}
+		_, err := c.GetOrLoad(withDeadline(t), "a", load)
+		require.ErrorIs(t, err, ErrRecursiveLoad, "b's error reaches a's caller")
+		require.ErrorIs(t, inner, ErrRecursiveLoad)
+		assert.Zero(t, c.Len())
+	})
+	t.Run("other keys and caches still load", func(t *testing.T) {
+		c := newManual(t, Config[string, int]{})
+		other := newManual(t, Config[string, int]{})
+		v, err := c.GetOrLoad(withDeadline(t), "a", func(ctx context.Context, k string) (int, time.Duration, error) {
+			// The same key in another cache, and another key in this one.
+			x, err := other.GetOrLoad(ctx, k, func(context.Context, string) (int, time.Duration, error) { return 10, 0, nil })
+			if err != nil {
+				return 0, 0, err
+			}
+			y, err := c.GetOrLoad(ctx, "b", func(context.Context, string) (int, time.Duration, error) { return 20, 0, nil })
+			return x + y, 0, err
+		})
+		require.NoError(t, err)
+		assert.Equal(t, 30, v)
+	})
+	t.Run("a finished load's ctx does not block a later load", func(t *testing.T) {
+		c := newManual(t, Config[string, int]{})
+		var kept context.Context
+		_, err := c.GetOrLoad(withDeadline(t), "a", func(ctx context.Context, _ string) (int, time.Duration, error) {
+			kept = ctx
+			return 1, -1, nil // not cached
+		})
+		require.NoError(t, err)
+		v, err := c.GetOrLoad(kept, "a", func(context.Context, string) (int, time.Duration, error) { return 2, 0, nil })
+		require.NoError(t, err, "no load of a is in progress any more")
+		assert.Equal(t, 2, v)
+
+		// With another goroutine's load of a in progress, the kept ctx
+		// waits for it like any other.
+		c.Delete("a")
+		release := make(chan struct{})
+		started := make(chan struct{})
+		go c.GetOrLoad(withDeadline(t), "a", func(context.Context, string) (int, time.Duration, error) {
+			close(started)
+			<-release
+			return 3, 0, nil
+		})
+		<-started
+		time.AfterFunc(10*time.Millisecond, func() { close(release) })
+		v, err = c.GetOrLoad(kept, "a", func(context.Context, string) (int, time.Duration, error) {
+			return 4, 0, nil
+		})
+		require.NoError(t, err)
+		assert.Equal(t, 3, v, "the waiter gets the other load's value")
+	})
+}
+
+// valuePanics is a context whose Value must not be called.
+type valuePanics struct{ context.Context }
+
+func (valuePanics) Value(any) any { panic("ctx.Value called") }
+
+// TestGetOrLoadHitPath: a hit neither allocates nor looks in ctx (the
+// recursion check is on the waiting path only).
+func TestGetOrLoadHitPath(t *testing.T) {
+	c := newManual(t, Config[string, int]{})
+	c.Set("a", 1)
+	var ctx context.Context = valuePanics{context.Background()}
+	load := func(context.Context, string) (int, time.Duration, error) { return 0, 0, nil }
+	allocs := testing.AllocsPerRun(100, func() {
+		if v, err := c.GetOrLoad(ctx, "a", load); err != nil || v != 1 {
+			t.Fatalf("GetOrLoad = %v, %v", v, err)
+		}
+	})
+	assert.Zero(t, allocs)
 }

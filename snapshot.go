@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 
 	"github.com/shardcache/shardcache/internal/frame"
 )
@@ -65,8 +66,8 @@ type snapshotter[K comparable, V any] struct {
 
 	// mu serialises file saves, so that a periodic save still running when
 	// Close starts cannot rename its file over the final snapshot.
-	mu sync.Mutex
-	wg sync.WaitGroup // the periodic snapshot goroutine
+	mu       sync.Mutex
+	loopDone chan struct{} // closed when the periodic goroutine returns; nil without one
 	// inCallback is set while that goroutine runs OnSnapshotError, so that
 	// a Close called from the callback does not wait for itself.
 	inCallback atomic.Bool
@@ -108,37 +109,61 @@ func (g guardedCodec[T]) Decode(src []byte) (v T, err error) {
 
 // ------------------------------------------------------ periodic and final
 
-// startSnapshots starts the periodic snapshot goroutine, if configured.
-func (c *Cache[K, V]) startSnapshots() {
+// startSnapshots starts the periodic snapshot goroutine, if configured,
+// holding the Cache only through wp (see janitor).
+func (c *Cache[K, V]) startSnapshots(wp weak.Pointer[Cache[K, V]]) {
 	if c.snap.every <= 0 {
 		return
 	}
-	c.snap.wg.Add(1)
-	go c.snapshotLoop()
+	c.snap.loopDone = make(chan struct{})
+	go snapshotLoop(wp, c.snap.every, c.done, c.snap.loopDone)
 }
 
-// snapshotLoop saves to Config.SnapshotPath every Config.SnapshotEvery
-// until Close. It is a goroutine of its own rather than a case in the
-// janitor's loop: a save of millions of entries takes a fraction of a
-// second, and the janitor must keep refreshing the coarse clock and
-// expiring entries meanwhile.
-func (c *Cache[K, V]) snapshotLoop() {
-	defer c.snap.wg.Done()
-	t := time.NewTicker(c.snap.every)
+// snapshotLoop saves to Config.SnapshotPath until done is closed, each save
+// starting every (Config.SnapshotEvery) after the previous one ended, or as
+// long after as that save took if it took longer: saves occupy at most half
+// of the goroutine's time, however small every is. It is a goroutine of
+// its own rather than a case in the janitor's loop: a save of millions of
+// entries takes a fraction of a second, and the janitor must keep
+// refreshing the coarse clock and expiring entries meanwhile. Like the
+// janitor, it holds the Cache only through wp while it waits, and returns
+// once the Cache is gone; it closes exited when it returns.
+func snapshotLoop[K comparable, V any](wp weak.Pointer[Cache[K, V]], every time.Duration, done <-chan struct{}, exited chan<- struct{}) {
+	defer close(exited)
+	t := time.NewTimer(every)
 	defer t.Stop()
 	for {
 		select {
-		case <-c.done:
+		case <-done:
 			return
 		case <-t.C:
 		}
-		err := c.periodicSnapshot()
-		if err != nil && c.snap.onError != nil {
-			c.snap.inCallback.Store(true)
-			c.snap.onError(err)
-			c.snap.inCallback.Store(false)
+		took, alive := periodicStep(wp)
+		if !alive {
+			return
 		}
+		t.Reset(max(every, took))
 	}
+}
+
+// periodicStep runs one periodic save, and OnSnapshotError if it fails, and
+// returns how long the save took. alive is false once the Cache is gone.
+//
+//go:noinline
+func periodicStep[K comparable, V any](wp weak.Pointer[Cache[K, V]]) (took time.Duration, alive bool) {
+	c := wp.Value()
+	if c == nil {
+		return 0, false
+	}
+	start := time.Now()
+	err := c.periodicSnapshot()
+	took = time.Since(start)
+	if err != nil && c.snap.onError != nil {
+		c.snap.inCallback.Store(true)
+		c.snap.onError(err)
+		c.snap.inCallback.Store(false)
+	}
+	return took, true
 }
 
 func (c *Cache[K, V]) periodicSnapshot() error {
@@ -154,8 +179,8 @@ func (c *Cache[K, V]) periodicSnapshot() error {
 // are dropped: it stops the periodic goroutine (unless Close was called
 // from its callback) and saves to Config.SnapshotPath, if set.
 func (c *Cache[K, V]) finalSnapshot() error {
-	if !c.snap.inCallback.Load() {
-		c.snap.wg.Wait()
+	if c.snap.loopDone != nil && !c.snap.inCallback.Load() {
+		<-c.snap.loopDone
 	}
 	if c.snap.path == "" {
 		return nil

@@ -6,10 +6,18 @@ import "sync/atomic"
 // counter is exact, but the fields are gathered shard by shard, so under
 // concurrent use they are not one atomic snapshot.
 type Stats struct {
-	Hits        uint64 // Get calls that returned a value
-	Misses      uint64 // Get calls that found no live entry
-	Sets        uint64 // Set and SetWithTTL calls that stored their value
-	Rejected    uint64 // writes not stored: cost negative or above MaxCost, or a newcomer admission refused
+	Hits   uint64 // Get calls that returned a value
+	Misses uint64 // Get calls that found no live entry
+	// Sets counts the values stored: by Set, SetWithTTL, SetIfAbsent and
+	// SetIfAbsentWithTTL (not with a negative ttl, which deletes or stores
+	// nothing), by Compute returning ComputeSet, by GetOrLoad after a load
+	// (not with a negative ttl), and one per entry LoadFrom or LoadFile
+	// stores. Update is not counted.
+	Sets uint64
+	// Rejected counts the values not stored, by any of the calls Sets
+	// counts and by Update: a cost that is negative or above MaxCost, or
+	// a newcomer the policy's admission refused (ARC with TinyLFU).
+	Rejected    uint64
 	Evictions   uint64 // entries removed to respect MaxEntries or MaxCost
 	Expirations uint64 // entries removed because their deadline passed
 	Entries     int    // entries held now, as Len reports
