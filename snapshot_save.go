@@ -29,8 +29,9 @@ import (
 //
 // A key or value whose encoding exceeds the format's limits (1 MiB for a
 // key, 256 MiB for a value) or that its codec fails to encode aborts the
-// save with an error. Errors from w are returned wrapped. After Close,
-// SaveTo returns ErrClosed.
+// save with an error. Errors from w are returned wrapped, and a Write that
+// reports fewer bytes than it was given without an error fails the save with
+// an error wrapping io.ErrShortWrite. After Close, SaveTo returns ErrClosed.
 func (c *Cache[K, V]) SaveTo(w io.Writer) error {
 	if c.closed.Load() {
 		return ErrClosed

@@ -887,3 +887,56 @@ func newSnapBenchCache(b *testing.B, n int) *Cache[string, []byte] {
 	}
 	return c
 }
+
+// shortWriter passes every byte to w but, on its nth Write (counting from
+// 1), reports one byte fewer than it was given, with no error.
+type shortWriter struct {
+	w        io.Writer
+	calls, n int
+}
+
+func (s *shortWriter) Write(p []byte) (int, error) {
+	s.calls++
+	k, err := s.w.Write(p)
+	if s.calls == s.n && err == nil && k > 0 {
+		k--
+	}
+	return k, err
+}
+
+// TestSaveShortWrite: an io.Writer that reports a short count without an
+// error fails the save, wherever it happens (header, a block, the trailer,
+// with one encoding goroutine or several), and SaveFile then leaves the
+// old file as it was.
+func TestSaveShortWrite(t *testing.T) {
+	c := parallelFixture(t)
+	for _, workers := range []int{1, 3} {
+		var count shortWriter
+		count.w = io.Discard
+		require.NoError(t, c.saveWith(&count, c.Len(), workers))
+		require.Greater(t, count.calls, 3)
+		for _, n := range []int{1, 2, count.calls / 2, count.calls} {
+			t.Run(fmt.Sprintf("workers=%d/write=%d", workers, n), func(t *testing.T) {
+				err := c.saveWith(&shortWriter{w: io.Discard, n: n}, c.Len(), workers)
+				require.ErrorIs(t, err, io.ErrShortWrite)
+				assert.True(t, strings.HasPrefix(err.Error(), "shardcache: "), err.Error())
+			})
+		}
+	}
+	t.Run("SaveTo", func(t *testing.T) {
+		assert.ErrorIs(t, c.SaveTo(&shortWriter{w: io.Discard, n: 1}), io.ErrShortWrite)
+	})
+	t.Run("SaveFile", func(t *testing.T) {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "cache.snap")
+		require.NoError(t, os.WriteFile(path, []byte("old"), 0o600))
+		c.snap.mu.Lock()
+		err := c.saveFile(path, func(w io.Writer) io.Writer { return &shortWriter{w: w, n: 2} })
+		c.snap.mu.Unlock()
+		require.ErrorIs(t, err, io.ErrShortWrite)
+		got, err := os.ReadFile(path)
+		require.NoError(t, err)
+		assert.Equal(t, "old", string(got))
+		assertOnlyFile(t, dir, "cache.snap")
+	})
+}

@@ -285,3 +285,36 @@ func TestBadMagicPanics(t *testing.T) {
 	assert.Panics(t, func() { _ = NewWriter(io.Discard).WriteHeader(bad, Header{}) })
 	assert.Panics(t, func() { _, _ = NewReader(bytes.NewReader(nil)).ReadHeader(bad) })
 }
+
+// shortWriter accepts every byte but, on its nth Write (counting from 1),
+// reports one byte fewer than it was given, with no error: an io.Writer
+// that breaks the contract a Writer must not trust.
+type shortWriter struct{ calls, n int }
+
+func (w *shortWriter) Write(p []byte) (int, error) {
+	w.calls++
+	if w.calls == w.n {
+		return len(p) - 1, nil
+	}
+	return len(p), nil
+}
+
+func TestShortWrite(t *testing.T) {
+	block := CloseBlock(appendRecord(NewBlock(nil), testRecord{0, "k", "v"}), 1)
+	for n, what := range []string{1: "header", 2: "block", 3: "trailer"} {
+		if what == "" {
+			continue
+		}
+		t.Run(what, func(t *testing.T) {
+			fw := NewWriter(&shortWriter{n: n})
+			err := fw.WriteHeader(testFormat, Header{})
+			if err == nil {
+				err = fw.WriteBlock(block, 1)
+			}
+			if err == nil {
+				err = fw.WriteTrailer()
+			}
+			assert.ErrorIs(t, err, io.ErrShortWrite)
+		})
+	}
+}
