@@ -1,9 +1,11 @@
 package shardcache
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"slices"
 
 	"github.com/shardcache/shardcache/internal/atomicfile"
@@ -45,7 +47,12 @@ func (c *Cache[K, V]) SaveTo(w io.Writer) error {
 // dies midway, the file at path is untouched; on failure the temporary file
 // is removed (a crash can leave one, named ".<name>.tmp*", which is safe to
 // delete). The file gets mode 0600. Concurrent SaveFile calls on one cache
-// run one at a time. After Close, SaveFile returns ErrClosed.
+// run one at a time.
+//
+// A path that cannot be replaced this way fails at once, before anything is
+// encoded: the empty path, an existing directory, and a path whose
+// directory does not exist (an error wrapping fs.ErrNotExist). After Close,
+// SaveFile returns ErrClosed.
 func (c *Cache[K, V]) SaveFile(path string) error {
 	c.snap.mu.Lock()
 	defer c.snap.mu.Unlock()
@@ -59,6 +66,9 @@ func (c *Cache[K, V]) SaveFile(path string) error {
 // not nil, wraps the temporary file's writer: tests use it to fail the save
 // at a chosen byte.
 func (c *Cache[K, V]) saveFile(path string, wrap func(io.Writer) io.Writer) error {
+	if err := checkSavePath(path); err != nil {
+		return err
+	}
 	f, err := atomicfile.Create(path)
 	if err != nil {
 		return fmt.Errorf("shardcache: save snapshot: %w", err)
@@ -73,6 +83,20 @@ func (c *Cache[K, V]) saveFile(path string, wrap func(io.Writer) io.Writer) erro
 	}
 	if err := f.Commit(); err != nil {
 		return fmt.Errorf("shardcache: save snapshot: %w", err)
+	}
+	return nil
+}
+
+// checkSavePath refuses, before anything is encoded, a path that no save
+// could replace: the empty path (whose temporary file would go to the
+// system's temporary directory, and whose rename fails only after the whole
+// snapshot was written) and an existing directory.
+func checkSavePath(path string) error {
+	if path == "" {
+		return errors.New("shardcache: SaveFile: empty path")
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("shardcache: SaveFile: %s is a directory", path)
 	}
 	return nil
 }

@@ -940,3 +940,39 @@ func TestSaveShortWrite(t *testing.T) {
 		assertOnlyFile(t, dir, "cache.snap")
 	})
 }
+
+// countingCodec is IntCodec counting its Appends, to tell whether a save
+// got as far as encoding.
+type countingCodec struct{ appends *int }
+
+func (c countingCodec) Append(dst []byte, v int) ([]byte, error) {
+	*c.appends++
+	return IntCodec[int]().Append(dst, v)
+}
+
+func (countingCodec) Decode(src []byte) (int, error) { return IntCodec[int]().Decode(src) }
+
+// TestSaveFileBadPath: a path that cannot be a snapshot file fails at once,
+// with an error saying why, before anything is encoded or created.
+func TestSaveFileBadPath(t *testing.T) {
+	var appends int
+	c := newManual(t, Config[string, int]{ValueCodec: countingCodec{&appends}})
+	c.Set("k", 1)
+	dir := t.TempDir()
+	for _, tc := range []struct{ path, want string }{
+		{"", "shardcache: SaveFile: empty path"},
+		{dir, "shardcache: SaveFile: " + dir + " is a directory"},
+		{dir + string(filepath.Separator), "shardcache: SaveFile: " + dir + string(filepath.Separator) + " is a directory"},
+	} {
+		t.Run(fmt.Sprintf("path=%q", tc.path), func(t *testing.T) {
+			err := c.SaveFile(tc.path)
+			require.EqualError(t, err, tc.want)
+			assert.Zero(t, appends, "nothing may be encoded for a bad path")
+			ents, err := os.ReadDir(dir)
+			require.NoError(t, err)
+			assert.Empty(t, ents, "no temporary file may be created")
+		})
+	}
+	require.NoError(t, c.SaveFile(filepath.Join(dir, "ok.snap")))
+	assert.Equal(t, 1, appends)
+}
