@@ -720,8 +720,11 @@ func TestFinalSnapshotOnClose(t *testing.T) {
 }
 
 func TestCloseReturnsSnapshotError(t *testing.T) {
-	c, err := New(Config[string, int]{SnapshotPath: filepath.Join(t.TempDir(), "missing", "cache.snap")})
+	dir := filepath.Join(t.TempDir(), "gone")
+	require.NoError(t, os.Mkdir(dir, 0o700))
+	c, err := New(Config[string, int]{SnapshotPath: filepath.Join(dir, "cache.snap")})
 	require.NoError(t, err)
+	require.NoError(t, os.Remove(dir)) // New checked it; the final save finds it gone
 	c.Set("k", 1)
 	err = c.Close()
 	require.ErrorIs(t, err, fs.ErrNotExist)
@@ -738,8 +741,9 @@ func TestOnSnapshotErrorMayClose(t *testing.T) {
 	ready := make(chan struct{}) // c is assigned
 	closed := make(chan error, 1)
 	c, err := New(Config[string, int]{
-		SnapshotPath:  filepath.Join(t.TempDir(), "missing", "cache.snap"),
+		SnapshotPath:  filepath.Join(t.TempDir(), "cache.snap"),
 		SnapshotEvery: 5 * time.Millisecond,
+		ValueCodec:    snapFailingCodec{}, // fails to encode the negative value below
 		OnSnapshotError: func(err error) {
 			<-ready
 			mu.Lock()
@@ -752,16 +756,17 @@ func TestOnSnapshotErrorMayClose(t *testing.T) {
 		},
 	})
 	require.NoError(t, err)
+	c.Set("k", -1)
 	close(ready)
 	noDeadlock(t, func() {
 		err := <-closed
-		assert.ErrorIs(t, err, fs.ErrNotExist, "the final snapshot fails too")
+		assert.ErrorContains(t, err, "encode value: negative", "the final snapshot fails too")
 	})
 	assert.NoError(t, c.Close())
 	mu.Lock()
 	defer mu.Unlock()
 	require.NotEmpty(t, errs)
-	assert.ErrorIs(t, errs[0], fs.ErrNotExist)
+	assert.ErrorContains(t, errs[0], "encode value: negative")
 }
 
 // TestSnapshotConcurrent saves and loads while other goroutines write: run
@@ -975,4 +980,31 @@ func TestSaveFileBadPath(t *testing.T) {
 	}
 	require.NoError(t, c.SaveFile(filepath.Join(dir, "ok.snap")))
 	assert.Equal(t, 1, appends)
+}
+
+// TestSnapshotPathChecked: New refuses a SnapshotPath that no save could
+// write (its directory is missing or not a directory, or it is a directory
+// itself), instead of failing at Close, after the entries are gone.
+func TestSnapshotPathChecked(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o600))
+	for name, path := range map[string]string{
+		"missing directory":   filepath.Join(dir, "missing", "cache.snap"),
+		"parent is a file":    filepath.Join(file, "cache.snap"),
+		"path is a directory": dir,
+		"relative, missing":   filepath.Join("no", "such", "dir", "cache.snap"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			for _, every := range []time.Duration{0, time.Hour} {
+				_, err := New(Config[string, int]{SnapshotPath: path, SnapshotEvery: every})
+				require.ErrorIs(t, err, ErrInvalidConfig)
+				assert.ErrorContains(t, err, "SnapshotPath")
+				assert.ErrorContains(t, err, path)
+			}
+		})
+	}
+	c, err := New(Config[string, int]{SnapshotPath: filepath.Join(dir, "cache.snap")})
+	require.NoError(t, err, "a file that does not exist yet, in a directory that does")
+	require.NoError(t, c.Close())
 }
