@@ -22,3 +22,13 @@ var ErrClosed = errors.New("shardcache: cache is closed")
 // limits, or bytes a codec refuses. Match it with errors.Is; the message
 // says what was wrong and where.
 var ErrCorruptSnapshot = errors.New("shardcache: corrupt snapshot")
+
+// ErrUnsupportedKey is wrapped by the error SaveTo and SaveFile (and the
+// periodic and final snapshots) return, before writing anything, for a
+// cache whose keys are compared by identity: pointers, channels,
+// unsafe.Pointer, and arrays and structs holding one of them, or, for an
+// interface key type, a key whose dynamic value holds one. A snapshot
+// stores what such a key points to, not its identity, so a loaded key
+// would equal no key of the program and its entry could never be read.
+// The message names the type.
+var ErrUnsupportedKey = errors.New("shardcache: unsupported snapshot key")

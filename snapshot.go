@@ -51,8 +51,9 @@ var snapFormat = frame.Format{
 
 // snapshotter is the Cache's snapshot state, set once in New.
 type snapshotter[K comparable, V any] struct {
-	keys   Codec[K]
-	values Codec[V]
+	keys    Codec[K]
+	values  Codec[V]
+	keyRule keyRule[K] // whether keys can be saved (snapshot_keys.go)
 
 	path    string        // Config.SnapshotPath
 	every   time.Duration // Config.SnapshotEvery
@@ -75,6 +76,7 @@ type snapshotter[K comparable, V any] struct {
 func (s *snapshotter[K, V]) init(cfg *Config[K, V]) {
 	s.keys = pickCodec(cfg.KeyCodec)
 	s.values = pickCodec(cfg.ValueCodec)
+	s.keyRule = newKeyRule[K]()
 	s.path = cfg.SnapshotPath
 	s.every = cfg.SnapshotEvery
 	s.onError = cfg.OnSnapshotError

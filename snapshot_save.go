@@ -31,12 +31,19 @@ import (
 //
 // A key or value whose encoding exceeds the format's limits (1 MiB for a
 // key, 256 MiB for a value) or that its codec fails to encode aborts the
-// save with an error. Errors from w are returned wrapped, and a Write that
+// save with an error. Keys compared by identity (pointers, channels,
+// unsafe.Pointer, and arrays and structs holding one; for an interface key
+// type, each key's dynamic value) cannot be restored by a load, so SaveTo
+// refuses them with an error wrapping ErrUnsupportedKey before writing
+// anything. Errors from w are returned wrapped, and a Write that
 // reports fewer bytes than it was given without an error fails the save with
 // an error wrapping io.ErrShortWrite. After Close, SaveTo returns ErrClosed.
 func (c *Cache[K, V]) SaveTo(w io.Writer) error {
 	if c.closed.Load() {
 		return ErrClosed
+	}
+	if err := c.checkKeys(); err != nil {
+		return err
 	}
 	return c.save(w)
 }
@@ -51,8 +58,9 @@ func (c *Cache[K, V]) SaveTo(w io.Writer) error {
 //
 // A path that cannot be replaced this way fails at once, before anything is
 // encoded: the empty path, an existing directory, and a path whose
-// directory does not exist (an error wrapping fs.ErrNotExist). After Close,
-// SaveFile returns ErrClosed.
+// directory does not exist (an error wrapping fs.ErrNotExist). So do keys
+// SaveTo refuses (ErrUnsupportedKey), before any file is created. After
+// Close, SaveFile returns ErrClosed.
 func (c *Cache[K, V]) SaveFile(path string) error {
 	c.snap.mu.Lock()
 	defer c.snap.mu.Unlock()
@@ -67,6 +75,9 @@ func (c *Cache[K, V]) SaveFile(path string) error {
 // at a chosen byte.
 func (c *Cache[K, V]) saveFile(path string, wrap func(io.Writer) io.Writer) error {
 	if err := checkSavePath(path); err != nil {
+		return err
+	}
+	if err := c.checkKeys(); err != nil {
 		return err
 	}
 	f, err := atomicfile.Create(path)
@@ -301,6 +312,9 @@ func (c *Cache[K, V]) appendRecord(buf []byte, r *snapRef[K, V], wall int64) ([]
 		// Saturate rather than wrap for deadlines near the end of time, and
 		// keep a real deadline from ever reading as "none" (0).
 		wd = max(addSat(wall, r.deadline), 1)
+	}
+	if err := c.snap.keyRule.check(r.key); err != nil {
+		return buf, err // a key set since checkKeys looked
 	}
 	start := len(buf)
 	buf = frame.AppendDeadline(buf, wd)
