@@ -32,3 +32,11 @@ var ErrCorruptSnapshot = errors.New("shardcache: corrupt snapshot")
 // would equal no key of the program and its entry could never be read.
 // The message names the type.
 var ErrUnsupportedKey = errors.New("shardcache: unsupported snapshot key")
+
+// ErrSnapshotType is wrapped by the error LoadFrom and LoadFile return,
+// before storing any entry, for a snapshot written by a cache whose key or
+// value type, or key or value Codec, differs from the loading cache's: its
+// bytes would decode to garbage, or not at all. The message names both
+// sides' types (and codecs, when only those differ). Snapshots of format
+// version 1 carry no types and are loaded unchecked.
+var ErrSnapshotType = errors.New("shardcache: snapshot type mismatch")

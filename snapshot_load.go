@@ -94,6 +94,9 @@ func (c *Cache[K, V]) load(r io.Reader, apply bool, verified uint64) (uint64, er
 	if err != nil {
 		return 0, readErr(err)
 	}
+	if err := checkIdent(h, c.snap.ident); err != nil {
+		return 0, err
+	}
 	if apply {
 		c.presize(verified, h.Count)
 	}

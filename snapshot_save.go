@@ -127,8 +127,15 @@ func (c *Cache[K, V]) save(w io.Writer) error {
 // saveWith writes the snapshot with the given number of encoding
 // goroutines; count is the header's expected entry count.
 func (c *Cache[K, V]) saveWith(w io.Writer, count, workers int) error {
+	h := frame.Header{Version: c.snap.version, Count: uint64(count), Created: c.snap.wallNow().UnixNano()}
+	if snapFormat.HasMeta(h.Version) {
+		h.Meta = c.snap.ident.appendMeta(nil)
+		if len(h.Meta) > frame.MaxMetaLen {
+			return fmt.Errorf("shardcache: save snapshot: the names of the key and value types and codecs take %d bytes, more than the limit %d",
+				len(h.Meta), frame.MaxMetaLen)
+		}
+	}
 	fw := frame.NewWriter(w)
-	h := frame.Header{Count: uint64(count), Created: c.snap.wallNow().UnixNano()}
 	if err := fw.WriteHeader(snapFormat, h); err != nil {
 		return writeErr(err)
 	}

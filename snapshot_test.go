@@ -324,10 +324,11 @@ func TestSnapshotCodecFailures(t *testing.T) {
 		assert.NotErrorIs(t, err, ErrCorruptSnapshot)
 	})
 	t.Run("decode", func(t *testing.T) {
-		src := newManual(t, Config[string, int]{})
-		src.Set("a", 1)
+		// Version 1, which records no codec: a version 2 snapshot of
+		// another codec is refused before any value is decoded.
+		snap := rawSnapshot([]rawRecord{{key: []byte("a"), value: []byte{2}}})
 		dst := newManual(t, Config[string, int]{ValueCodec: snapFailingCodec{}})
-		err := dst.LoadFrom(bytes.NewReader(snapBytes(t, src)))
+		err := dst.LoadFrom(bytes.NewReader(snap))
 		require.ErrorIs(t, err, ErrCorruptSnapshot)
 		assert.ErrorContains(t, err, "refuses everything")
 		assert.Zero(t, dst.Len())
@@ -350,7 +351,8 @@ type rawRecord struct {
 
 // rawSnapshot builds a well-formed snapshot, checksums and all, with one
 // block per argument; tests then damage it or fill it with records no
-// codec would write.
+// codec would write. It is of format version 1, which records no key and
+// value types, so that any cache loads it.
 func rawSnapshot(blocks ...[]rawRecord) []byte {
 	var out bytes.Buffer
 	fw := frame.NewWriter(&out)
@@ -358,7 +360,7 @@ func rawSnapshot(blocks ...[]rawRecord) []byte {
 	for _, b := range blocks {
 		n += len(b)
 	}
-	_ = fw.WriteHeader(snapFormat, frame.Header{Count: uint64(n)})
+	_ = fw.WriteHeader(snapFormat, frame.Header{Version: 1, Count: uint64(n)})
 	for _, b := range blocks {
 		buf := frame.NewBlock(nil)
 		for _, r := range b {
@@ -374,11 +376,12 @@ func rawSnapshot(blocks ...[]rawRecord) []byte {
 
 // forgedSnapshot is a snapshot of one block holding payload, claiming count
 // records, with every checksum valid: what a damaged file that happens to
-// pass its checksums, or a malicious one, looks like.
+// pass its checksums, or a malicious one, looks like. Like rawSnapshot, it
+// is of version 1.
 func forgedSnapshot(count uint32, payload []byte) []byte {
 	var out bytes.Buffer
 	fw := frame.NewWriter(&out)
-	_ = fw.WriteHeader(snapFormat, frame.Header{Count: uint64(count)})
+	_ = fw.WriteHeader(snapFormat, frame.Header{Version: 1, Count: uint64(count)})
 	_ = fw.WriteBlock(frame.CloseBlock(append(frame.NewBlock(nil), payload...), count), count)
 	_ = fw.WriteTrailer()
 	return out.Bytes()
@@ -414,8 +417,8 @@ func corruptSnapshots(t testing.TB) []struct {
 		[]rawRecord{{0, []byte("a"), []byte("1")}, {0, []byte("b"), []byte("2")}},
 		[]rawRecord{{0, []byte("c"), []byte("3")}},
 	)
-	src := newManual(t, Config[string, string]{})
-	src.Set("k", "v")
+	src := newManual(t, Config[int, string]{}) // the type TestLoadCorrupt loads into
+	src.Set(7, "v")
 	one := snapBytes(t, src)
 	block := frame.HeaderLen // offset of the first block
 	far := time.Now().Add(time.Hour).UnixNano()
@@ -423,7 +426,13 @@ func corruptSnapshots(t testing.TB) []struct {
 		{"empty", "", "truncated at byte 0"},
 		{"magic", string(snapPatch(good, func(b []byte) []byte { b[1] = 'X'; return b })), "not a shardcache snapshot"},
 		{"text mode", strings.Replace(string(good), "\n", "\r\n", 1), "not a shardcache snapshot"},
-		{"version", string(snapPatch(good, func(b []byte) []byte { b[8] = 2; return b })), "format version 2"},
+		{"version", string(snapPatch(good, func(b []byte) []byte { b[8] = 3; return b })), "format version 3, this build reads versions 1 to 2"},
+		{"version 0", string(snapPatch(good, func(b []byte) []byte { b[8] = 0; return b })), "format version 0"},
+		{"type metadata", string(snapPatch(one, func(b []byte) []byte {
+			b[frame.HeaderLen] = 0xff // the key type's length: runs past the metadata
+			binary.LittleEndian.PutUint32(b[frame.HeaderLen+metaLen(t, one):], frame.Checksum(b[:frame.HeaderLen+metaLen(t, one)]))
+			return b
+		})), "header metadata: field 1 is malformed"},
 		{"header checksum", string(snapPatch(good, func(b []byte) []byte { b[20] ^= 1; return b })), "header checksum"},
 		{"block checksum", string(snapPatch(good, func(b []byte) []byte { b[block+frame.FrameLen+9] ^= 0x10; return b })), "block 1 (at byte 36): checksum mismatch"},
 		{"block count", string(snapPatch(good, func(b []byte) []byte { b[block+1] = 3; return b })), "block 1 (at byte 36)"},
@@ -1007,4 +1016,12 @@ func TestSnapshotPathChecked(t *testing.T) {
 	c, err := New(Config[string, int]{SnapshotPath: filepath.Join(dir, "cache.snap")})
 	require.NoError(t, err, "a file that does not exist yet, in a directory that does")
 	require.NoError(t, c.Close())
+}
+
+// metaLen returns the length of version 2 snapshot snap's header metadata,
+// which starts at frame.HeaderLen (after its length field) and is followed
+// by the header checksum.
+func metaLen(t testing.TB, snap []byte) int {
+	require.Equal(t, uint32(2), binary.LittleEndian.Uint32(snap[8:]))
+	return int(binary.LittleEndian.Uint32(snap[frame.HeaderLen-4:]))
 }

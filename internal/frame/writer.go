@@ -52,10 +52,11 @@ func (fw *Writer) write(p []byte) error {
 // more bytes than it was given.
 var errInvalidWrite = errors.New("frame: invalid Write result")
 
-// WriteHeader writes the header of a stream of format f carrying h. It
-// panics if f.Magic is not 8 bytes.
+// WriteHeader writes the header of a stream of format f carrying h, of
+// version h.Version (0: f.Version). It panics if f.Magic is not 8 bytes, or
+// if the version does not exist or cannot carry h.Meta.
 func (fw *Writer) WriteHeader(f Format, h Header) error {
-	var b [HeaderLen]byte
+	var b [HeaderLen + 64]byte
 	return fw.write(appendHeader(b[:0], f, h))
 }
 
