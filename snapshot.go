@@ -14,7 +14,8 @@ import (
 // specifies the format, and internal/frame reads and writes its framing; in
 // short:
 //
-//	header   magic, version, flags, expected entry count, creation time, CRC-32C
+//	header   magic, version, flags, expected entry count, creation time,
+//	         the key and value types and codecs, CRC-32C
 //	block*   'B', record count, payload length, records, CRC-32C of the block
 //	trailer  'E', total record count, CRC-32C of every byte before it
 //
