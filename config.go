@@ -82,6 +82,9 @@ type Config[K comparable, V any] struct {
 	// types, fixed-width bits for bool, float32 and float64, and GobCodec
 	// for anything else (slow; supply a Codec for a type saved often, such
 	// as StringCodec for a named string type). They are picked once, in New.
+	// A snapshot records the key and value types and the codecs' names, and
+	// loads only into a cache whose types and codecs are the same
+	// (ErrSnapshotType otherwise).
 	KeyCodec   Codec[K]
 	ValueCodec Codec[V]
 

@@ -32,12 +32,15 @@ import (
 // A key or value whose encoding exceeds the format's limits (1 MiB for a
 // key, 256 MiB for a value) or that its codec fails to encode aborts the
 // save with an error. Keys compared by identity (pointers, channels,
-// unsafe.Pointer, and arrays and structs holding one; for an interface key
-// type, each key's dynamic value) cannot be restored by a load, so SaveTo
-// refuses them with an error wrapping ErrUnsupportedKey before writing
-// anything. Errors from w are returned wrapped, and a Write that
-// reports fewer bytes than it was given without an error fails the save with
-// an error wrapping io.ErrShortWrite. After Close, SaveTo returns ErrClosed.
+// unsafe.Pointer, and arrays and structs holding one) cannot be restored by
+// a load, so SaveTo refuses them with an error wrapping ErrUnsupportedKey
+// before writing anything; the key type decides this once, except that an
+// interface key type has each key's dynamic value checked, in a pass over
+// the keys before the save and again as each is encoded.
+//
+// Errors from w are returned wrapped, and a Write that reports fewer bytes
+// than it was given without an error fails the save with an error wrapping
+// io.ErrShortWrite. After Close, SaveTo returns ErrClosed.
 func (c *Cache[K, V]) SaveTo(w io.Writer) error {
 	if c.closed.Load() {
 		return ErrClosed
