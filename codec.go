@@ -113,6 +113,7 @@ type stringCodec[T ~string] struct{}
 func (stringCodec[T]) Append(dst []byte, v T) ([]byte, error) { return append(dst, v...), nil }
 func (stringCodec[T]) Decode(src []byte) (T, error)           { return T(src), nil }
 func (stringCodec[T]) check([]byte) error                     { return nil }
+func (stringCodec[T]) name() string                           { return "string" }
 func (stringCodec[T]) prefetch(v T) byte {
 	if len(v) == 0 {
 		return 0
@@ -139,6 +140,7 @@ func (bytesCodec[T]) Decode(src []byte) (T, error) {
 	return v, nil
 }
 func (bytesCodec[T]) check([]byte) error { return nil }
+func (bytesCodec[T]) name() string       { return "bytes" }
 func (bytesCodec[T]) prefetch(v T) byte {
 	if len(v) == 0 {
 		return 0
@@ -188,6 +190,13 @@ func (c intCodec[T]) Decode(src []byte) (T, error) {
 	return 0, fmt.Errorf("shardcache: IntCodec: %d overflows %T", x, T(0))
 }
 
+func (c intCodec[T]) name() string {
+	if c.signed {
+		return "varint"
+	}
+	return "uvarint"
+}
+
 func (c intCodec[T]) check(src []byte) error {
 	_, err := c.Decode(src)
 	return err
@@ -210,6 +219,8 @@ func (boolCodec) Decode(src []byte) (bool, error) {
 	return src[0] == 1, nil
 }
 
+func (boolCodec) name() string { return "bool" }
+
 func (c boolCodec) check(src []byte) error {
 	_, err := c.Decode(src)
 	return err
@@ -230,6 +241,8 @@ func (float64Codec) Decode(src []byte) (float64, error) {
 	return math.Float64frombits(binary.LittleEndian.Uint64(src)), nil
 }
 
+func (float64Codec) name() string { return "float64" }
+
 func (c float64Codec) check(src []byte) error {
 	_, err := c.Decode(src)
 	return err
@@ -249,6 +262,8 @@ func (float32Codec) Decode(src []byte) (float32, error) {
 	return math.Float32frombits(binary.LittleEndian.Uint32(src)), nil
 }
 
+func (float32Codec) name() string { return "float32" }
+
 func (c float32Codec) check(src []byte) error {
 	_, err := c.Decode(src)
 	return err
@@ -264,6 +279,8 @@ func (c float32Codec) check(src []byte) error {
 func GobCodec[T any]() Codec[T] { return gobCodec[T]{} }
 
 type gobCodec[T any] struct{}
+
+func (gobCodec[T]) name() string { return "gob" }
 
 // appendWriter is an io.Writer that appends to a byte slice.
 type appendWriter struct{ b []byte }

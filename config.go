@@ -3,6 +3,8 @@ package shardcache
 import (
 	"fmt"
 	"math/bits"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"time"
@@ -89,11 +91,18 @@ type Config[K comparable, V any] struct {
 	// types, fixed-width bits for bool, float32 and float64, and GobCodec
 	// for anything else (slow; supply a Codec for a type saved often, such
 	// as StringCodec for a named string type). They are picked once, in New.
+	// A snapshot records the key and value types and the codecs' names, and
+	// loads only into a cache whose types and codecs are the same
+	// (ErrSnapshotType otherwise).
 	KeyCodec   Codec[K]
 	ValueCodec Codec[V]
 
 	// SnapshotPath, if set, is the file Close saves a final snapshot to (as
 	// SaveFile), and the file periodic snapshots replace. "" means none.
+	// The file need not exist, but its directory must: New refuses a path
+	// whose directory is missing or not a directory, or that is a
+	// directory itself (an error wrapping ErrInvalidConfig naming the
+	// path), so that a bad path is found before the cache holds anything.
 	SnapshotPath string
 
 	// SnapshotEvery > 0 saves a snapshot to SnapshotPath periodically, from
@@ -174,6 +183,9 @@ func (cfg *Config[K, V]) validate() (int, error) {
 	case cfg.SnapshotEvery > 0 && cfg.SnapshotPath == "":
 		return 0, invalid("SnapshotEvery is set (%v) without SnapshotPath", cfg.SnapshotEvery)
 	}
+	if err := checkSnapshotPath(cfg.SnapshotPath); err != nil {
+		return 0, err
+	}
 	n := cfg.Shards
 	if n == 0 {
 		n = DefaultShards()
@@ -189,6 +201,28 @@ func (cfg *Config[K, V]) validate() (int, error) {
 		n /= 2
 	}
 	return n, nil
+}
+
+// checkSnapshotPath refuses a SnapshotPath that Close could never save to,
+// so that New fails rather than Close, after the entries are gone: its
+// directory must exist and be a directory, and it must not be a directory
+// itself. "" (no snapshots) passes. The directory's permissions are not
+// checked: only a save can tell, and it reports them.
+func checkSnapshotPath(path string) error {
+	if path == "" {
+		return nil
+	}
+	dir := filepath.Dir(path)
+	switch fi, err := os.Stat(dir); {
+	case err != nil:
+		return invalid("SnapshotPath %s: its directory: %v", path, err)
+	case !fi.IsDir():
+		return invalid("SnapshotPath %s: %s is not a directory", path, dir)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return invalid("SnapshotPath %s is a directory", path)
+	}
+	return nil
 }
 
 // split divides total into n budgets that sum to total exactly; 0 stays 0

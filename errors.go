@@ -28,3 +28,21 @@ var ErrCorruptSnapshot = errors.New("shardcache: corrupt snapshot")
 // the same cache, directly or through nested loads: it would otherwise wait
 // for the very load that is waiting for it. See GetOrLoad.
 var ErrRecursiveLoad = errors.New("shardcache: recursive load of the same key")
+
+// ErrUnsupportedKey is wrapped by the error SaveTo and SaveFile (and the
+// periodic and final snapshots) return, before writing anything, for a
+// cache whose keys are compared by identity: pointers, channels,
+// unsafe.Pointer, and arrays and structs holding one of them, or, for an
+// interface key type, a key whose dynamic value holds one. A snapshot
+// stores what such a key points to, not its identity, so a loaded key
+// would equal no key of the program and its entry could never be read.
+// The message names the type.
+var ErrUnsupportedKey = errors.New("shardcache: unsupported snapshot key")
+
+// ErrSnapshotType is wrapped by the error LoadFrom and LoadFile return,
+// before storing any entry, for a snapshot written by a cache whose key or
+// value type, or key or value Codec, differs from the loading cache's: its
+// bytes would decode to garbage, or not at all. The message names both
+// sides' types (and codecs, when only those differ). Snapshots of format
+// version 1 carry no types and are loaded unchecked.
+var ErrSnapshotType = errors.New("shardcache: snapshot type mismatch")

@@ -15,7 +15,8 @@ import (
 // specifies the format, and internal/frame reads and writes its framing; in
 // short:
 //
-//	header   magic, version, flags, expected entry count, creation time, CRC-32C
+//	header   magic, version, flags, expected entry count, creation time,
+//	         the key and value types and codecs, CRC-32C
 //	block*   'B', record count, payload length, records, CRC-32C of the block
 //	trailer  'E', total record count, CRC-32C of every byte before it
 //
@@ -43,17 +44,29 @@ func corrupt(format string, args ...any) error {
 
 // snapFormat is what a snapshot's header starts with. Changing it, or the
 // bytes internal/frame writes, changes the format: bump the version and
-// docs/snapshot-format.md together (TestSnapshotFormatV1 fails otherwise).
+// docs/snapshot-format.md together (TestSnapshotFormatV1 and
+// TestSnapshotFormatV2 fail otherwise).
+//
+// Version 2 added the header's metadata, the cache's type identity
+// (snapshot_types.go); version 1 files, which have none, still load.
 var snapFormat = frame.Format{
-	Magic:   "\x89SCSNAP\n", // the high bit and newline catch text-mode mangling
-	Version: 1,
-	Name:    "shardcache snapshot",
+	Magic:     "\x89SCSNAP\n", // the high bit and newline catch text-mode mangling
+	Version:   2,
+	Oldest:    1,
+	MetaSince: 2,
+	Name:      "shardcache snapshot",
 }
 
 // snapshotter is the Cache's snapshot state, set once in New.
 type snapshotter[K comparable, V any] struct {
-	keys   Codec[K]
-	values Codec[V]
+	keys    Codec[K]
+	values  Codec[V]
+	keyRule keyRule[K] // whether keys can be saved (snapshot_keys.go)
+	ident   snapIdent  // the type identity saves record and loads check
+
+	// version is the format version saves write: snapFormat.Version,
+	// except in TestSnapshotFormatV1, which pins version 1's bytes.
+	version uint32
 
 	path    string        // Config.SnapshotPath
 	every   time.Duration // Config.SnapshotEvery
@@ -74,8 +87,18 @@ type snapshotter[K comparable, V any] struct {
 }
 
 func (s *snapshotter[K, V]) init(cfg *Config[K, V]) {
-	s.keys = pickCodec(cfg.KeyCodec)
-	s.values = pickCodec(cfg.ValueCodec)
+	keys, values := cfg.KeyCodec, cfg.ValueCodec
+	if keys == nil {
+		keys = defaultCodec[K]()
+	}
+	if values == nil {
+		values = defaultCodec[V]()
+	}
+	s.ident = newSnapIdent(keys, values)
+	s.version = snapFormat.Version
+	s.keys = pickCodec(keys)
+	s.values = pickCodec(values)
+	s.keyRule = newKeyRule[K]()
 	s.path = cfg.SnapshotPath
 	s.every = cfg.SnapshotEvery
 	s.onError = cfg.OnSnapshotError

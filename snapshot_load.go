@@ -11,7 +11,11 @@ import (
 )
 
 // LoadFrom reads a snapshot written by SaveTo or SaveFile from r and stores
-// its entries in the cache, in addition to what it holds. Each entry goes
+// its entries in the cache, in addition to what it holds. The snapshot must
+// come from a cache of the same key and value types and codecs (as the
+// snapshot's header records them): any other is refused with an error
+// wrapping ErrSnapshotType before an entry is stored. A snapshot of format
+// version 1, which records no types, is loaded unchecked. Each entry goes
 // through the same path as Set: a loaded key replaces a live one (OnRemove
 // sees ReasonReplaced), MaxEntries and MaxCost are respected by evicting
 // the entries the cache's policy chooses, and the entry keeps the deadline it was
@@ -40,7 +44,8 @@ func (c *Cache[K, V]) LoadFrom(r io.Reader) error {
 // the whole file is intact: it reads the file twice, first verifying every
 // checksum, length and encoded key and value without changing the cache,
 // then storing the entries. A damaged file therefore leaves the cache
-// exactly as it was and returns an error wrapping ErrCorruptSnapshot. (An
+// exactly as it was and returns an error wrapping ErrCorruptSnapshot, and
+// a snapshot of other types (as LoadFrom) one wrapping ErrSnapshotType. (An
 // I/O error during the second read, after the file verified, can still stop
 // the load partway.) After Close, LoadFile returns ErrClosed.
 func (c *Cache[K, V]) LoadFile(path string) error {
@@ -93,6 +98,9 @@ func (c *Cache[K, V]) load(r io.Reader, apply bool, verified uint64) (uint64, er
 	h, err := fr.ReadHeader(snapFormat)
 	if err != nil {
 		return 0, readErr(err)
+	}
+	if err := checkIdent(h, c.snap.ident); err != nil {
+		return 0, err
 	}
 	if apply {
 		c.presize(verified, h.Count)

@@ -1,9 +1,11 @@
 package shardcache
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"slices"
 
 	"github.com/shardcache/shardcache/internal/atomicfile"
@@ -29,11 +31,22 @@ import (
 //
 // A key or value whose encoding exceeds the format's limits (1 MiB for a
 // key, 256 MiB for a value) or that its codec fails to encode aborts the
-// save with an error. Errors from w are returned wrapped. After Close,
-// SaveTo returns ErrClosed.
+// save with an error. Keys compared by identity (pointers, channels,
+// unsafe.Pointer, and arrays and structs holding one) cannot be restored by
+// a load, so SaveTo refuses them with an error wrapping ErrUnsupportedKey
+// before writing anything; the key type decides this once, except that an
+// interface key type has each key's dynamic value checked, in a pass over
+// the keys before the save and again as each is encoded.
+//
+// Errors from w are returned wrapped, and a Write that reports fewer bytes
+// than it was given without an error fails the save with an error wrapping
+// io.ErrShortWrite. After Close, SaveTo returns ErrClosed.
 func (c *Cache[K, V]) SaveTo(w io.Writer) error {
 	if c.closed.Load() {
 		return ErrClosed
+	}
+	if err := c.checkKeys(); err != nil {
+		return err
 	}
 	return c.save(w)
 }
@@ -44,7 +57,13 @@ func (c *Cache[K, V]) SaveTo(w io.Writer) error {
 // dies midway, the file at path is untouched; on failure the temporary file
 // is removed (a crash can leave one, named ".<name>.tmp*", which is safe to
 // delete). The file gets mode 0600. Concurrent SaveFile calls on one cache
-// run one at a time. After Close, SaveFile returns ErrClosed.
+// run one at a time.
+//
+// A path that cannot be replaced this way fails at once, before anything is
+// encoded: the empty path, an existing directory, and a path whose
+// directory does not exist (an error wrapping fs.ErrNotExist). So do keys
+// SaveTo refuses (ErrUnsupportedKey), before any file is created. After
+// Close, SaveFile returns ErrClosed.
 func (c *Cache[K, V]) SaveFile(path string) error {
 	c.snap.mu.Lock()
 	defer c.snap.mu.Unlock()
@@ -58,6 +77,12 @@ func (c *Cache[K, V]) SaveFile(path string) error {
 // not nil, wraps the temporary file's writer: tests use it to fail the save
 // at a chosen byte.
 func (c *Cache[K, V]) saveFile(path string, wrap func(io.Writer) io.Writer) error {
+	if err := checkSavePath(path); err != nil {
+		return err
+	}
+	if err := c.checkKeys(); err != nil {
+		return err
+	}
 	f, err := atomicfile.Create(path)
 	if err != nil {
 		return fmt.Errorf("shardcache: save snapshot: %w", err)
@@ -72,6 +97,20 @@ func (c *Cache[K, V]) saveFile(path string, wrap func(io.Writer) io.Writer) erro
 	}
 	if err := f.Commit(); err != nil {
 		return fmt.Errorf("shardcache: save snapshot: %w", err)
+	}
+	return nil
+}
+
+// checkSavePath refuses, before anything is encoded, a path that no save
+// could replace: the empty path (whose temporary file would go to the
+// system's temporary directory, and whose rename fails only after the whole
+// snapshot was written) and an existing directory.
+func checkSavePath(path string) error {
+	if path == "" {
+		return errors.New("shardcache: SaveFile: empty path")
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("shardcache: SaveFile: %s is a directory", path)
 	}
 	return nil
 }
@@ -91,8 +130,15 @@ func (c *Cache[K, V]) save(w io.Writer) error {
 // saveWith writes the snapshot with the given number of encoding
 // goroutines; count is the header's expected entry count.
 func (c *Cache[K, V]) saveWith(w io.Writer, count, workers int) error {
+	h := frame.Header{Version: c.snap.version, Count: uint64(count), Created: c.snap.wallNow().UnixNano()}
+	if snapFormat.HasMeta(h.Version) {
+		h.Meta = c.snap.ident.appendMeta(nil)
+		if len(h.Meta) > frame.MaxMetaLen {
+			return fmt.Errorf("shardcache: save snapshot: the names of the key and value types and codecs take %d bytes, more than the limit %d",
+				len(h.Meta), frame.MaxMetaLen)
+		}
+	}
 	fw := frame.NewWriter(w)
-	h := frame.Header{Count: uint64(count), Created: c.snap.wallNow().UnixNano()}
 	if err := fw.WriteHeader(snapFormat, h); err != nil {
 		return writeErr(err)
 	}
@@ -276,6 +322,9 @@ func (c *Cache[K, V]) appendRecord(buf []byte, r *snapRef[K, V], wall int64) ([]
 		// Saturate rather than wrap for deadlines near the end of time, and
 		// keep a real deadline from ever reading as "none" (0).
 		wd = max(addSat(wall, r.deadline), 1)
+	}
+	if err := c.snap.keyRule.check(r.key); err != nil {
+		return buf, err // a key set since checkKeys looked
 	}
 	start := len(buf)
 	buf = frame.AppendDeadline(buf, wd)

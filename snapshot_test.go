@@ -324,10 +324,11 @@ func TestSnapshotCodecFailures(t *testing.T) {
 		assert.NotErrorIs(t, err, ErrCorruptSnapshot)
 	})
 	t.Run("decode", func(t *testing.T) {
-		src := newManual(t, Config[string, int]{})
-		src.Set("a", 1)
+		// Version 1, which records no codec: a version 2 snapshot of
+		// another codec is refused before any value is decoded.
+		snap := rawSnapshot([]rawRecord{{key: []byte("a"), value: []byte{2}}})
 		dst := newManual(t, Config[string, int]{ValueCodec: snapFailingCodec{}})
-		err := dst.LoadFrom(bytes.NewReader(snapBytes(t, src)))
+		err := dst.LoadFrom(bytes.NewReader(snap))
 		require.ErrorIs(t, err, ErrCorruptSnapshot)
 		assert.ErrorContains(t, err, "refuses everything")
 		assert.Zero(t, dst.Len())
@@ -350,7 +351,8 @@ type rawRecord struct {
 
 // rawSnapshot builds a well-formed snapshot, checksums and all, with one
 // block per argument; tests then damage it or fill it with records no
-// codec would write.
+// codec would write. It is of format version 1, which records no key and
+// value types, so that any cache loads it.
 func rawSnapshot(blocks ...[]rawRecord) []byte {
 	var out bytes.Buffer
 	fw := frame.NewWriter(&out)
@@ -358,7 +360,7 @@ func rawSnapshot(blocks ...[]rawRecord) []byte {
 	for _, b := range blocks {
 		n += len(b)
 	}
-	_ = fw.WriteHeader(snapFormat, frame.Header{Count: uint64(n)})
+	_ = fw.WriteHeader(snapFormat, frame.Header{Version: 1, Count: uint64(n)})
 	for _, b := range blocks {
 		buf := frame.NewBlock(nil)
 		for _, r := range b {
@@ -374,11 +376,12 @@ func rawSnapshot(blocks ...[]rawRecord) []byte {
 
 // forgedSnapshot is a snapshot of one block holding payload, claiming count
 // records, with every checksum valid: what a damaged file that happens to
-// pass its checksums, or a malicious one, looks like.
+// pass its checksums, or a malicious one, looks like. Like rawSnapshot, it
+// is of version 1.
 func forgedSnapshot(count uint32, payload []byte) []byte {
 	var out bytes.Buffer
 	fw := frame.NewWriter(&out)
-	_ = fw.WriteHeader(snapFormat, frame.Header{Count: uint64(count)})
+	_ = fw.WriteHeader(snapFormat, frame.Header{Version: 1, Count: uint64(count)})
 	_ = fw.WriteBlock(frame.CloseBlock(append(frame.NewBlock(nil), payload...), count), count)
 	_ = fw.WriteTrailer()
 	return out.Bytes()
@@ -414,8 +417,8 @@ func corruptSnapshots(t testing.TB) []struct {
 		[]rawRecord{{0, []byte("a"), []byte("1")}, {0, []byte("b"), []byte("2")}},
 		[]rawRecord{{0, []byte("c"), []byte("3")}},
 	)
-	src := newManual(t, Config[string, string]{})
-	src.Set("k", "v")
+	src := newManual(t, Config[int, string]{}) // the type TestLoadCorrupt loads into
+	src.Set(7, "v")
 	one := snapBytes(t, src)
 	block := frame.HeaderLen // offset of the first block
 	far := time.Now().Add(time.Hour).UnixNano()
@@ -423,7 +426,13 @@ func corruptSnapshots(t testing.TB) []struct {
 		{"empty", "", "truncated at byte 0"},
 		{"magic", string(snapPatch(good, func(b []byte) []byte { b[1] = 'X'; return b })), "not a shardcache snapshot"},
 		{"text mode", strings.Replace(string(good), "\n", "\r\n", 1), "not a shardcache snapshot"},
-		{"version", string(snapPatch(good, func(b []byte) []byte { b[8] = 2; return b })), "format version 2"},
+		{"version", string(snapPatch(good, func(b []byte) []byte { b[8] = 3; return b })), "format version 3, this build reads versions 1 to 2"},
+		{"version 0", string(snapPatch(good, func(b []byte) []byte { b[8] = 0; return b })), "format version 0"},
+		{"type metadata", string(snapPatch(one, func(b []byte) []byte {
+			b[frame.HeaderLen] = 0xff // the key type's length: runs past the metadata
+			binary.LittleEndian.PutUint32(b[frame.HeaderLen+metaLen(t, one):], frame.Checksum(b[:frame.HeaderLen+metaLen(t, one)]))
+			return b
+		})), "header metadata: field 1 is malformed"},
 		{"header checksum", string(snapPatch(good, func(b []byte) []byte { b[20] ^= 1; return b })), "header checksum"},
 		{"block checksum", string(snapPatch(good, func(b []byte) []byte { b[block+frame.FrameLen+9] ^= 0x10; return b })), "block 1 (at byte 36): checksum mismatch"},
 		{"block count", string(snapPatch(good, func(b []byte) []byte { b[block+1] = 3; return b })), "block 1 (at byte 36)"},
@@ -720,8 +729,11 @@ func TestFinalSnapshotOnClose(t *testing.T) {
 }
 
 func TestCloseReturnsSnapshotError(t *testing.T) {
-	c, err := New(Config[string, int]{SnapshotPath: filepath.Join(t.TempDir(), "missing", "cache.snap")})
+	dir := filepath.Join(t.TempDir(), "gone")
+	require.NoError(t, os.Mkdir(dir, 0o700))
+	c, err := New(Config[string, int]{SnapshotPath: filepath.Join(dir, "cache.snap")})
 	require.NoError(t, err)
+	require.NoError(t, os.Remove(dir)) // New checked it; the final save finds it gone
 	c.Set("k", 1)
 	err = c.Close()
 	require.ErrorIs(t, err, fs.ErrNotExist)
@@ -738,8 +750,9 @@ func TestOnSnapshotErrorMayClose(t *testing.T) {
 	ready := make(chan struct{}) // c is assigned
 	closed := make(chan error, 1)
 	c, err := New(Config[string, int]{
-		SnapshotPath:  filepath.Join(t.TempDir(), "missing", "cache.snap"),
+		SnapshotPath:  filepath.Join(t.TempDir(), "cache.snap"),
 		SnapshotEvery: 5 * time.Millisecond,
+		ValueCodec:    snapFailingCodec{}, // fails to encode the negative value below
 		OnSnapshotError: func(err error) {
 			<-ready
 			mu.Lock()
@@ -752,16 +765,17 @@ func TestOnSnapshotErrorMayClose(t *testing.T) {
 		},
 	})
 	require.NoError(t, err)
+	c.Set("k", -1)
 	close(ready)
 	noDeadlock(t, func() {
 		err := <-closed
-		assert.ErrorIs(t, err, fs.ErrNotExist, "the final snapshot fails too")
+		assert.ErrorContains(t, err, "encode value: negative", "the final snapshot fails too")
 	})
 	assert.NoError(t, c.Close())
 	mu.Lock()
 	defer mu.Unlock()
 	require.NotEmpty(t, errs)
-	assert.ErrorIs(t, errs[0], fs.ErrNotExist)
+	assert.ErrorContains(t, errs[0], "encode value: negative")
 }
 
 // TestSnapshotConcurrent saves and loads while other goroutines write: run
@@ -886,4 +900,128 @@ func newSnapBenchCache(b *testing.B, n int) *Cache[string, []byte] {
 		}
 	}
 	return c
+}
+
+// shortWriter passes every byte to w but, on its nth Write (counting from
+// 1), reports one byte fewer than it was given, with no error.
+type shortWriter struct {
+	w        io.Writer
+	calls, n int
+}
+
+func (s *shortWriter) Write(p []byte) (int, error) {
+	s.calls++
+	k, err := s.w.Write(p)
+	if s.calls == s.n && err == nil && k > 0 {
+		k--
+	}
+	return k, err
+}
+
+// TestSaveShortWrite: an io.Writer that reports a short count without an
+// error fails the save, wherever it happens (header, a block, the trailer,
+// with one encoding goroutine or several), and SaveFile then leaves the
+// old file as it was.
+func TestSaveShortWrite(t *testing.T) {
+	c := parallelFixture(t)
+	for _, workers := range []int{1, 3} {
+		var count shortWriter
+		count.w = io.Discard
+		require.NoError(t, c.saveWith(&count, c.Len(), workers))
+		require.Greater(t, count.calls, 3)
+		for _, n := range []int{1, 2, count.calls / 2, count.calls} {
+			t.Run(fmt.Sprintf("workers=%d/write=%d", workers, n), func(t *testing.T) {
+				err := c.saveWith(&shortWriter{w: io.Discard, n: n}, c.Len(), workers)
+				require.ErrorIs(t, err, io.ErrShortWrite)
+				assert.True(t, strings.HasPrefix(err.Error(), "shardcache: "), err.Error())
+			})
+		}
+	}
+	t.Run("SaveTo", func(t *testing.T) {
+		assert.ErrorIs(t, c.SaveTo(&shortWriter{w: io.Discard, n: 1}), io.ErrShortWrite)
+	})
+	t.Run("SaveFile", func(t *testing.T) {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "cache.snap")
+		require.NoError(t, os.WriteFile(path, []byte("old"), 0o600))
+		c.snap.mu.Lock()
+		err := c.saveFile(path, func(w io.Writer) io.Writer { return &shortWriter{w: w, n: 2} })
+		c.snap.mu.Unlock()
+		require.ErrorIs(t, err, io.ErrShortWrite)
+		got, err := os.ReadFile(path)
+		require.NoError(t, err)
+		assert.Equal(t, "old", string(got))
+		assertOnlyFile(t, dir, "cache.snap")
+	})
+}
+
+// countingCodec is IntCodec counting its Appends, to tell whether a save
+// got as far as encoding.
+type countingCodec struct{ appends *int }
+
+func (c countingCodec) Append(dst []byte, v int) ([]byte, error) {
+	*c.appends++
+	return IntCodec[int]().Append(dst, v)
+}
+
+func (countingCodec) Decode(src []byte) (int, error) { return IntCodec[int]().Decode(src) }
+
+// TestSaveFileBadPath: a path that cannot be a snapshot file fails at once,
+// with an error saying why, before anything is encoded or created.
+func TestSaveFileBadPath(t *testing.T) {
+	var appends int
+	c := newManual(t, Config[string, int]{ValueCodec: countingCodec{&appends}})
+	c.Set("k", 1)
+	dir := t.TempDir()
+	for _, tc := range []struct{ path, want string }{
+		{"", "shardcache: SaveFile: empty path"},
+		{dir, "shardcache: SaveFile: " + dir + " is a directory"},
+		{dir + string(filepath.Separator), "shardcache: SaveFile: " + dir + string(filepath.Separator) + " is a directory"},
+	} {
+		t.Run(fmt.Sprintf("path=%q", tc.path), func(t *testing.T) {
+			err := c.SaveFile(tc.path)
+			require.EqualError(t, err, tc.want)
+			assert.Zero(t, appends, "nothing may be encoded for a bad path")
+			ents, err := os.ReadDir(dir)
+			require.NoError(t, err)
+			assert.Empty(t, ents, "no temporary file may be created")
+		})
+	}
+	require.NoError(t, c.SaveFile(filepath.Join(dir, "ok.snap")))
+	assert.Equal(t, 1, appends)
+}
+
+// TestSnapshotPathChecked: New refuses a SnapshotPath that no save could
+// write (its directory is missing or not a directory, or it is a directory
+// itself), instead of failing at Close, after the entries are gone.
+func TestSnapshotPathChecked(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o600))
+	for name, path := range map[string]string{
+		"missing directory":   filepath.Join(dir, "missing", "cache.snap"),
+		"parent is a file":    filepath.Join(file, "cache.snap"),
+		"path is a directory": dir,
+		"relative, missing":   filepath.Join("no", "such", "dir", "cache.snap"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			for _, every := range []time.Duration{0, time.Hour} {
+				_, err := New(Config[string, int]{SnapshotPath: path, SnapshotEvery: every})
+				require.ErrorIs(t, err, ErrInvalidConfig)
+				assert.ErrorContains(t, err, "SnapshotPath")
+				assert.ErrorContains(t, err, path)
+			}
+		})
+	}
+	c, err := New(Config[string, int]{SnapshotPath: filepath.Join(dir, "cache.snap")})
+	require.NoError(t, err, "a file that does not exist yet, in a directory that does")
+	require.NoError(t, c.Close())
+}
+
+// metaLen returns the length of version 2 snapshot snap's header metadata,
+// which starts at frame.HeaderLen (after its length field) and is followed
+// by the header checksum.
+func metaLen(t testing.TB, snap []byte) int {
+	require.Equal(t, uint32(2), binary.LittleEndian.Uint32(snap[8:]))
+	return int(binary.LittleEndian.Uint32(snap[frame.HeaderLen-4:]))
 }

@@ -4,18 +4,22 @@
 // that checksums the whole stream.
 //
 //	stream  = header block* trailer
-//	header  = magic[8] version:u32 flags:u32 count:u64 created:i64 crc:u32   (36 bytes)
+//	header  = magic[8] version:u32 flags:u32 count:u64 created:i64 [metalen:u32 meta] crc:u32
 //	block   = 'B' records:u32 length:u32 payload[length] crc:u32
 //	payload = record{records}
 //	record  = deadline:i64 keylen:uvarint key[keylen] valuelen:uvarint value[valuelen]
 //	trailer = 'E' records:u64 crc:u32                                        (13 bytes)
 //
-// Integers are little-endian, uvarints those of encoding/binary, and every
-// checksum is CRC-32C (Castagnoli): a block's covers its frame (tag, count,
-// length) and payload, the header's its first 32 bytes, the trailer's every
-// byte of the stream before it. docs/snapshot-format.md specifies the
-// format field by field; the snapshot (magic "\x89SCSNAP\n", version 1) is
-// the format written through this package today.
+// The header's metadata (Header.Meta), bytes the format's user defines, is
+// there only in the versions that have it (Format.MetaSince); a header
+// without it is 36 bytes. Integers are little-endian, uvarints those of
+// encoding/binary, and every checksum is CRC-32C (Castagnoli): a block's
+// covers its frame (tag, count, length) and payload, the header's every
+// header byte before it, the trailer's every byte of the stream before it.
+// docs/snapshot-format.md specifies the format field by field; the snapshot
+// (magic "\x89SCSNAP\n", version 2, whose metadata names the cache's key
+// and value types, and version 1, without) is the format written through
+// this package today.
 //
 // Writing: a block is built in a byte slice (NewBlock, then records appended
 // with AppendDeadline, OpenField and CloseField, then CloseBlock), so that

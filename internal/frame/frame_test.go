@@ -111,7 +111,7 @@ func TestRoundTrip(t *testing.T) {
 		{{0, "a", "1"}, {1, "", ""}, {1 << 62, strings.Repeat("k", 200), strings.Repeat("v", 70000)}},
 		{{5, "b", "2"}},
 	}
-	h := Header{Count: 4, Created: -12345}
+	h := Header{Version: testFormat.Version, Count: 4, Created: -12345}
 	stream := writeStream(t, h, blocks...)
 	r := bytes.NewReader(append(bytes.Clone(stream), "next"...))
 	gotH, got, err := readStream(r)
@@ -284,4 +284,98 @@ func TestBadMagicPanics(t *testing.T) {
 	bad := Format{Magic: "short", Version: 1, Name: "bad"}
 	assert.Panics(t, func() { _ = NewWriter(io.Discard).WriteHeader(bad, Header{}) })
 	assert.Panics(t, func() { _, _ = NewReader(bytes.NewReader(nil)).ReadHeader(bad) })
+}
+
+// shortWriter accepts every byte but, on its nth Write (counting from 1),
+// reports one byte fewer than it was given, with no error: an io.Writer
+// that breaks the contract a Writer must not trust.
+type shortWriter struct{ calls, n int }
+
+func (w *shortWriter) Write(p []byte) (int, error) {
+	w.calls++
+	if w.calls == w.n {
+		return len(p) - 1, nil
+	}
+	return len(p), nil
+}
+
+func TestShortWrite(t *testing.T) {
+	block := CloseBlock(appendRecord(NewBlock(nil), testRecord{0, "k", "v"}), 1)
+	for n, what := range []string{1: "header", 2: "block", 3: "trailer"} {
+		if what == "" {
+			continue
+		}
+		t.Run(what, func(t *testing.T) {
+			fw := NewWriter(&shortWriter{n: n})
+			err := fw.WriteHeader(testFormat, Header{})
+			if err == nil {
+				err = fw.WriteBlock(block, 1)
+			}
+			if err == nil {
+				err = fw.WriteTrailer()
+			}
+			assert.ErrorIs(t, err, io.ErrShortWrite)
+		})
+	}
+}
+
+// metaFormat has two versions, the second with header metadata.
+var metaFormat = Format{Magic: "\x89TSTMTA\n", Version: 2, Oldest: 1, MetaSince: 2, Name: "meta stream"}
+
+func TestHeaderVersionsAndMeta(t *testing.T) {
+	write := func(h Header) []byte {
+		var out bytes.Buffer
+		fw := NewWriter(&out)
+		require.NoError(t, fw.WriteHeader(metaFormat, h))
+		require.NoError(t, fw.WriteTrailer())
+		return out.Bytes()
+	}
+	read := func(b []byte) (Header, error) {
+		fr := NewReader(bytes.NewReader(b))
+		h, err := fr.ReadHeader(metaFormat)
+		if err != nil {
+			return h, err
+		}
+		_, _, err = fr.Next()
+		require.Equal(t, io.EOF, err)
+		return h, nil
+	}
+	for _, h := range []Header{
+		{Version: 1, Count: 3, Created: 9},
+		{Version: 2, Count: 3, Created: 9, Meta: []byte("types")},
+		{Version: 2, Meta: []byte{}},
+	} {
+		b := write(h)
+		assert.Len(t, b, HeaderLen+TrailerLen+map[bool]int{true: 4}[h.Version == 2]+len(h.Meta))
+		got, err := read(b)
+		require.NoError(t, err)
+		assert.Equal(t, h, got)
+	}
+	h, err := read(write(Header{Meta: []byte("x")}))
+	require.NoError(t, err)
+	assert.Equal(t, uint32(2), h.Version, "0 writes the newest version")
+
+	v2 := write(Header{Meta: []byte("types")})
+	for _, tc := range []struct {
+		name, want string
+		stream     []byte
+	}{
+		{"version 3", "format version 3, this build reads versions 1 to 2", patch(v2, func(b []byte) { b[8] = 3 })},
+		{"version 0", "format version 0, this build reads versions 1 to 2", patch(v2, func(b []byte) { b[8] = 0 })},
+		{"meta checksum", "header checksum mismatch", patch(v2, func(b []byte) { b[HeaderLen] ^= 1 })},
+		{"meta length", "header checksum mismatch", patch(v2, func(b []byte) { b[HeaderLen-4]-- })},
+		{"meta too long", "header metadata length 4294967295 exceeds the limit 65536", patch(v2, func(b []byte) {
+			binary.LittleEndian.PutUint32(b[HeaderLen-4:], 0xffffffff)
+		})},
+		{"meta truncated", "truncated at byte 38", v2[:HeaderLen+2]},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := read(tc.stream)
+			require.ErrorIs(t, err, ErrCorrupt)
+			assert.EqualError(t, err, tc.want)
+		})
+	}
+	assert.Panics(t, func() { write(Header{Version: 1, Meta: []byte("x")}) }, "version 1 has no metadata")
+	assert.Panics(t, func() { write(Header{Version: 3}) })
+	assert.Panics(t, func() { write(Header{Meta: make([]byte, MaxMetaLen+1)}) })
 }

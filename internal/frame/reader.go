@@ -45,15 +45,13 @@ func (fr *Reader) read(p []byte) error {
 }
 
 // ReadHeader reads the stream's header and checks it is an intact one of
-// format f: the magic, the version, the checksum and the flags, in that
-// order. It panics if f.Magic is not 8 bytes.
+// format f, of a version from f.Oldest to f.Version: the magic, the
+// version, the metadata's length if the version has metadata, the checksum
+// and the flags, in that order. The Header it returns says which version
+// it read. It panics if f.Magic is not 8 bytes.
 func (fr *Reader) ReadHeader(f Format) (Header, error) {
 	f.check()
-	var b [HeaderLen]byte
-	if err := fr.read(b[:]); err != nil {
-		return Header{}, err
-	}
-	return parseHeader(&b, f)
+	return fr.readHeader(f)
 }
 
 // Next reads the next block and returns its payload, verified against its

@@ -2,6 +2,7 @@ package frame
 
 import (
 	"encoding/binary"
+	"errors"
 	"io"
 )
 
@@ -17,9 +18,10 @@ const TrailerLen = 13
 //
 // A Writer is not safe for concurrent use: one goroutine writes, however
 // many build the blocks (see NewBlock). Errors from the io.Writer are
-// returned unchanged; after one, the stream is incomplete and the Writer
-// should be dropped. Create one with NewWriter; the zero Writer is not
-// usable.
+// returned unchanged, and a Write that reports fewer bytes than it was
+// given but no error is returned as io.ErrShortWrite; after either, the
+// stream is incomplete and the Writer should be dropped. Create one with
+// NewWriter; the zero Writer is not usable.
 type Writer struct {
 	w     io.Writer
 	crc   uint32 // CRC-32C of every byte written so far
@@ -29,16 +31,32 @@ type Writer struct {
 // NewWriter returns a Writer writing to w.
 func NewWriter(w io.Writer) *Writer { return &Writer{w: w} }
 
+// write writes p whole. An io.Writer that reports fewer bytes than it was
+// given but no error has still not written them: that is io.ErrShortWrite,
+// as bufio.Writer reports it, and the stream is incomplete.
 func (fw *Writer) write(p []byte) error {
 	fw.crc = Update(fw.crc, p)
-	_, err := fw.w.Write(p)
-	return err
+	n, err := fw.w.Write(p)
+	switch {
+	case err != nil:
+		return err
+	case n < len(p):
+		return io.ErrShortWrite
+	case n > len(p):
+		return errInvalidWrite
+	}
+	return nil
 }
 
-// WriteHeader writes the header of a stream of format f carrying h. It
-// panics if f.Magic is not 8 bytes.
+// errInvalidWrite is returned for an io.Writer that claims to have written
+// more bytes than it was given.
+var errInvalidWrite = errors.New("frame: invalid Write result")
+
+// WriteHeader writes the header of a stream of format f carrying h, of
+// version h.Version (0: f.Version). It panics if f.Magic is not 8 bytes, or
+// if the version does not exist or cannot carry h.Meta.
 func (fw *Writer) WriteHeader(f Format, h Header) error {
-	var b [HeaderLen]byte
+	var b [HeaderLen + 64]byte
 	return fw.write(appendHeader(b[:0], f, h))
 }
 
