@@ -105,6 +105,15 @@ type Config[K comparable, V any] struct {
 	// path), so that a bad path is found before the cache holds anything.
 	SnapshotPath string
 
+	// RestoreSnapshot makes New load SnapshotPath (as LoadFile) before it
+	// returns, so that a restarted process comes back warm with one
+	// setting. A missing file is not an error: the cache starts empty, as
+	// on a first start. A file that fails to load makes New return that
+	// error (wrapping ErrCorruptSnapshot, ErrSnapshotType, ...) and no
+	// cache, rather than start empty and overwrite the file at Close. It
+	// must not be set without SnapshotPath.
+	RestoreSnapshot bool
+
 	// SnapshotEvery > 0 saves a snapshot to SnapshotPath periodically, from
 	// a background goroutine, in addition to the one on Close: each save
 	// starts SnapshotEvery after the previous one ended, and never sooner
@@ -182,6 +191,8 @@ func (cfg *Config[K, V]) validate() (int, error) {
 		return 0, invalid("SnapshotEvery is negative (%v)", cfg.SnapshotEvery)
 	case cfg.SnapshotEvery > 0 && cfg.SnapshotPath == "":
 		return 0, invalid("SnapshotEvery is set (%v) without SnapshotPath", cfg.SnapshotEvery)
+	case cfg.RestoreSnapshot && cfg.SnapshotPath == "":
+		return 0, invalid("RestoreSnapshot is set without SnapshotPath")
 	}
 	if err := checkSnapshotPath(cfg.SnapshotPath); err != nil {
 		return 0, err

@@ -1,6 +1,9 @@
 package shardcache
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
 	"iter"
 	"runtime"
 	"sync/atomic"
@@ -51,16 +54,30 @@ type Cache[K comparable, V any] struct {
 // goroutine (and, with SnapshotEvery, its periodic snapshot goroutine), which
 // Close stops. A cache dropped without Close does not leak them: once the
 // garbage collector finds the Cache unreachable they exit (without the
-// final snapshot Close would save). Its only errors wrap ErrInvalidConfig, with a message naming
-// the field, when:
+// final snapshot Close would save).
+//
+// New returns an error wrapping ErrInvalidConfig, with a message naming the
+// field, when:
 //   - Shards is negative or above 65536;
 //   - MaxEntries, MaxCost or DefaultTTL is negative;
 //   - Policy or Admission is not one of the named constants;
-//   - SnapshotEvery is negative, or set without SnapshotPath.
+//   - SnapshotEvery is negative, or set without SnapshotPath;
+//   - RestoreSnapshot is set without SnapshotPath;
+//   - SnapshotPath is a directory, or its directory is missing.
+//
+// With RestoreSnapshot, it also returns the error of loading SnapshotPath
+// (as LoadFile returns it: wrapping ErrCorruptSnapshot, ErrSnapshotType, a
+// read error, ...), except that a missing file starts the cache empty.
 func New[K comparable, V any](cfg Config[K, V]) (*Cache[K, V], error) {
 	c, err := newCache(cfg, newClock())
 	if err != nil {
 		return nil, err
+	}
+	if cfg.RestoreSnapshot {
+		// Before any goroutine starts: a cache that fails here is dropped.
+		if err := c.LoadFile(cfg.SnapshotPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("shardcache: restore %s: %w", cfg.SnapshotPath, err)
+		}
 	}
 	wp := weak.Make(c)
 	c.janitorDone = make(chan struct{})

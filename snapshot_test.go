@@ -1025,3 +1025,43 @@ func metaLen(t testing.TB, snap []byte) int {
 	require.Equal(t, uint32(2), binary.LittleEndian.Uint32(snap[8:]))
 	return int(binary.LittleEndian.Uint32(snap[frame.HeaderLen-4:]))
 }
+
+// TestRestoreSnapshot: with RestoreSnapshot, New loads SnapshotPath; a
+// missing file starts empty; a damaged or foreign file fails New instead of
+// being overwritten at Close.
+func TestRestoreSnapshot(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cache.snap")
+	cfg := Config[string, int]{SnapshotPath: path, RestoreSnapshot: true}
+	c, err := New(cfg)
+	require.NoError(t, err, "a missing file is a first start")
+	assert.Zero(t, c.Len())
+	c.Set("a", 1)
+	c.SetWithTTL("b", 2, time.Hour)
+	require.NoError(t, c.Close())
+
+	c, err = New(cfg)
+	require.NoError(t, err)
+	v, ok := c.Get("a")
+	assert.True(t, ok)
+	assert.Equal(t, 1, v)
+	ttl, ok := c.TTL("b")
+	assert.True(t, ok)
+	assert.InDelta(t, time.Hour, ttl, float64(time.Minute))
+	require.NoError(t, c.Close())
+
+	_, err = New(Config[int, int]{SnapshotPath: path, RestoreSnapshot: true})
+	assert.ErrorIs(t, err, ErrSnapshotType, "a snapshot of other types is refused")
+
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	data[len(data)/2] ^= 0xff
+	require.NoError(t, os.WriteFile(path, data, 0o644))
+	_, err = New(cfg)
+	assert.ErrorIs(t, err, ErrCorruptSnapshot)
+	after, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, data, after, "a failed restore leaves the file as it was")
+
+	_, err = New(Config[string, int]{RestoreSnapshot: true})
+	assert.ErrorIs(t, err, ErrInvalidConfig)
+}
