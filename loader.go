@@ -74,7 +74,7 @@ func (c *Cache[K, V]) GetOrLoad(ctx context.Context, key K, load LoadFunc[K, V])
 	for {
 		ft.mu.Lock()
 		// The key may have been loaded between the miss and the lock.
-		if v, ok := c.peek(key); ok {
+		if v, ok := c.Peek(key); ok {
 			ft.mu.Unlock()
 			return v, nil
 		}
@@ -138,18 +138,6 @@ func (c *Cache[K, V]) runLoad(ctx context.Context, ft *flights[K, V], f *flight[
 	}
 	f.val = v
 	c.SetWithTTL(key, v, ttl) // before the flight ends, so no caller misses again
-}
-
-// peek is Get without statistics or promotion: whether a live value is
-// stored for key.
-func (c *Cache[K, V]) peek(key K) (V, bool) {
-	h := c.hash(key)
-	v, d, ok := c.shardFor(h).peek(h, key)
-	if !ok || expiredAt(d, c.clock.Now()) {
-		var zero V
-		return zero, false
-	}
-	return v, true
 }
 
 // loadMarkKey is the context key under which a loader's ctx carries the

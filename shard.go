@@ -222,14 +222,6 @@ func (s *shard[K, V]) delete(h uint64, key K, clk *clock, rm *removals[K, V]) bo
 	return live
 }
 
-// size returns the number of entries held, expired ones not yet reclaimed
-// included.
-func (s *shard[K, V]) size() int {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.len
-}
-
 // addStats adds the shard's counters to st.
 func (s *shard[K, V]) addStats(st *Stats) {
 	st.Hits += s.buf.hits()

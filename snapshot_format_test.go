@@ -5,9 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"flag"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -63,20 +65,10 @@ func TestSnapshotFormatV1(t *testing.T) {
 	// worker's share of a shard) must keep their exact bytes.
 	c := formatBlocksFixture(t)
 	c.snap.version = 1
-	for _, tc := range []struct {
-		workers int
-		sha256  string
-	}{
-		{1, "9c3e70d791e05e10a14857a422bdc5779a3df4ccec583b252ee519830a5ce58f"},
-		{3, "b1606c06a94e353ea20f38867db30a88309222642a1df72cea4745da58cab090"},
-	} {
-		t.Run("blocks/workers="+strconv.Itoa(tc.workers), func(t *testing.T) {
-			snap := saveWith(t, c, tc.workers)
-			require.Greater(t, len(snap), 4*frame.BlockTarget)
-			sum := sha256.Sum256(snap)
-			assert.Equal(t, tc.sha256, hex.EncodeToString(sum[:]), "the bytes of a %d-byte snapshot changed", len(snap))
-		})
-	}
+	checkBlockHashes(t, c, map[int]string{
+		1: "9c3e70d791e05e10a14857a422bdc5779a3df4ccec583b252ee519830a5ce58f",
+		3: "b1606c06a94e353ea20f38867db30a88309222642a1df72cea4745da58cab090",
+	})
 }
 
 // TestSnapshotFormatV2 pins format version 2 (docs/snapshot-format.md) to
@@ -130,19 +122,21 @@ func TestSnapshotFormatV2(t *testing.T) {
 		require.NoError(t, other.loadVerified(bytes.NewReader(v1)), "version 1 records no types")
 	})
 
-	c := formatBlocksFixture(t)
-	for _, tc := range []struct {
-		workers int
-		sha256  string
-	}{
-		{1, "39ed4e75fd2fc2b28edd3c3e9f10a354c3b458794165a1e9948d46d0a744ad7c"},
-		{3, "919820652c1860ea99e4d19a79ddccd071c30d332e2c204708d76b0a2b74b8fd"},
-	} {
-		t.Run("blocks/workers="+strconv.Itoa(tc.workers), func(t *testing.T) {
-			snap := saveWith(t, c, tc.workers)
+	checkBlockHashes(t, formatBlocksFixture(t), map[int]string{
+		1: "39ed4e75fd2fc2b28edd3c3e9f10a354c3b458794165a1e9948d46d0a744ad7c",
+		3: "919820652c1860ea99e4d19a79ddccd071c30d332e2c204708d76b0a2b74b8fd",
+	})
+}
+
+// checkBlockHashes saves c with each worker count and checks the SHA-256
+// of the bytes, for a snapshot of several blocks.
+func checkBlockHashes(t *testing.T, c *Cache[string, string], want map[int]string) {
+	for _, workers := range slices.Sorted(maps.Keys(want)) {
+		t.Run("blocks/workers="+strconv.Itoa(workers), func(t *testing.T) {
+			snap := saveWith(t, c, workers)
 			require.Greater(t, len(snap), 4*frame.BlockTarget)
 			sum := sha256.Sum256(snap)
-			assert.Equal(t, tc.sha256, hex.EncodeToString(sum[:]), "the bytes of a %d-byte snapshot changed", len(snap))
+			assert.Equal(t, want[workers], hex.EncodeToString(sum[:]), "the bytes of a %d-byte snapshot changed", len(snap))
 		})
 	}
 }
