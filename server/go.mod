@@ -1,0 +1,5 @@
+module github.com/shardcache/shardcache/server
+
+go 1.26.0
+
+replace github.com/shardcache/shardcache => ../
