@@ -1,9 +1,18 @@
 # Everyday targets. Anything longer than a line or two lives in scripts/ or
 # bench/scripts/, with a comment on top saying what it does.
-.PHONY: run test bench bench-peers bench-policies bench-shards bench-memory hitratio plots
+.PHONY: run shardcached demo test bench bench-peers bench-policies bench-shards bench-memory bench-server hitratio plots
 
-# The main job: today a demo of the engine under concurrent load.
-run:
+# The main job: shardcached in the foreground on 127.0.0.1:6380 (admin
+# HTTP on 127.0.0.1:8080), in memory. Connect with `redis-cli -p 6380`.
+run: shardcached
+	./bin/shardcached
+
+# The server binary, bin/shardcached.
+shardcached:
+	cd server && go build -o ../bin/shardcached ./cmd/shardcached
+
+# A demo of the engine embedded in a Go program, under concurrent load.
+demo:
 	go run ./examples/demo
 
 # Every module's vet and race-enabled tests (what CI runs).
@@ -30,6 +39,10 @@ bench-shards:
 # Heap per entry of a full cache, every cache side by side (deterministic: one pass).
 bench-memory:
 	cd bench && go test -run '^$$' -bench Memory -benchtime 3x .
+
+# shardcached beside redis-server under redis-benchmark, and their memory for 1M keys.
+bench-server:
+	./bench/scripts/bench-server.sh
 
 # Hit ratios of every cache on synthetic sequences and the traces in ../shared/traces.
 hitratio:

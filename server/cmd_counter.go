@@ -1,0 +1,66 @@
+package server
+
+import (
+	"github.com/shardcache/shardcache/server/internal/strval"
+)
+
+// incrBy serves INCR, DECR (delta fixed) and INCRBY, DECRBY (delta read
+// from args[2], negated for DECRBY).
+func incrBy(delta int64, fromArg, negate bool) func(c *client, args [][]byte) {
+	return func(c *client, args [][]byte) {
+		d := delta
+		if fromArg {
+			n, ok := strval.ParseInt(args[2])
+			if !ok {
+				c.errorReply(errNotInteger)
+				return
+			}
+			if negate {
+				if n == -1<<63 {
+					c.errorReply("ERR decrement would overflow")
+					return
+				}
+				n = -n
+			}
+			d = n
+		}
+		key := lookupKey(args[1])
+		var n int64
+		var err error
+		c.atomic1(key, func(t *etx) {
+			e, found := t.Get(key)
+			var v []byte
+			v, n, err = strval.IncrBy(e.Value, found, d)
+			if err != nil {
+				return
+			}
+			t.SetKeepTTL(ownKey(args[1]), v)
+			c.changed(key, 1)
+		})
+		if err != nil {
+			c.errorReply(err.Error())
+			return
+		}
+		c.w.Int(n)
+	}
+}
+
+func cmdIncrByFloat(c *client, args [][]byte) {
+	key := lookupKey(args[1])
+	var v []byte
+	var err error
+	c.atomic1(key, func(t *etx) {
+		e, found := t.Get(key)
+		v, err = strval.IncrByFloat(e.Value, found, args[2])
+		if err != nil {
+			return
+		}
+		t.SetKeepTTL(ownKey(args[1]), v)
+		c.changed(key, 1)
+	})
+	if err != nil {
+		c.errorReply(err.Error())
+		return
+	}
+	c.w.Bulk(v)
+}

@@ -1,0 +1,422 @@
+package server
+
+import (
+	"strings"
+	"time"
+
+	"github.com/shardcache/shardcache/server/internal/strval"
+)
+
+// Errors shared by many commands, in Redis's words.
+const (
+	errSyntax     = "ERR syntax error"
+	errNotInteger = "ERR value is not an integer or out of range"
+	errNoSuchKey  = "ERR no such key"
+	errOOM        = "OOM command not allowed when used memory > 'maxmemory'."
+)
+
+func cmdGet(c *client, args [][]byte) {
+	v, ok := c.get(lookupKey(args[1]))
+	c.srv.countLookup(ok)
+	if !ok {
+		c.w.Null()
+		return
+	}
+	c.w.Bulk(v)
+}
+
+// setOptions are SET's and GETEX's expiry and condition options.
+type setOptions struct {
+	nx, xx, get, keepTTL, persist bool
+	expire                        []byte // the EX/PX/EXAT/PXAT argument
+	unit                          strval.Unit
+	absolute                      bool
+}
+
+// parseSetOptions reads SET's options (from args[from:]), or GETEX's when
+// getex is set, with Redis's rules for which may be combined.
+func parseSetOptions(args [][]byte, getex bool) (o setOptions, ok bool) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		hasNext := i+1 < len(args)
+		expireSet := o.expire != nil || o.keepTTL || o.persist
+		switch {
+		case !getex && strings.EqualFold(string(a), "NX") && !o.xx:
+			o.nx = true
+		case !getex && strings.EqualFold(string(a), "XX") && !o.nx:
+			o.xx = true
+		case !getex && strings.EqualFold(string(a), "GET"):
+			o.get = true
+		case !getex && strings.EqualFold(string(a), "KEEPTTL") && !expireSet:
+			o.keepTTL = true
+		case getex && strings.EqualFold(string(a), "PERSIST") && !expireSet:
+			o.persist = true
+		case (strings.EqualFold(string(a), "EX") || strings.EqualFold(string(a), "PX") ||
+			strings.EqualFold(string(a), "EXAT") || strings.EqualFold(string(a), "PXAT")) && !expireSet && hasNext:
+			u := strings.ToUpper(string(a))
+			o.unit = strval.Seconds
+			if u[0] == 'P' {
+				o.unit = strval.Millis
+			}
+			o.absolute = strings.HasSuffix(u, "AT")
+			o.expire = args[i+1]
+			i++
+		default:
+			return o, false
+		}
+	}
+	return o, true
+}
+
+// deadline computes the absolute deadline of o's expiry option, with the
+// error Redis gives for cmd ("set", "getex", ...).
+func (o *setOptions) deadline(cmd string) (time.Time, string) {
+	n, ok := strval.ParseInt(o.expire)
+	if !ok {
+		return time.Time{}, errNotInteger
+	}
+	ms, err := strval.ExpireMillis(time.Now(), n, o.unit, o.absolute, cmd)
+	if err != nil {
+		return time.Time{}, err.Error()
+	}
+	return time.UnixMilli(ms), ""
+}
+
+func cmdSet(c *client, args [][]byte) {
+	o, ok := parseSetOptions(args[3:], false)
+	if !ok {
+		c.errorReply(errSyntax)
+		return
+	}
+	var deadline time.Time
+	if o.expire != nil {
+		d, msg := o.deadline("set")
+		if msg != "" {
+			c.errorReply(msg)
+			return
+		}
+		deadline = d
+	}
+	key := lookupKey(args[1])
+	value := ownValue(args[2])
+	if !c.srv.fits(key, value) {
+		c.errorReply(errOOM)
+		return
+	}
+	var old []byte
+	var had, stored bool
+	c.atomic1(key, func(t *etx) {
+		e, found := t.Get(key)
+		had, old = found, e.Value
+		if (o.nx && found) || (o.xx && !found) {
+			return
+		}
+		k := ownKey(args[1])
+		switch {
+		case o.keepTTL && found:
+			t.SetKeepTTL(k, value)
+		case !deadline.IsZero():
+			if !time.Now().Before(deadline) {
+				// A deadline already past: Redis stores and expires at
+				// once, which leaves no key.
+				t.Delete(key)
+			} else {
+				t.Set(k, value, time.Until(deadline))
+			}
+		default:
+			t.Set(k, value, 0)
+		}
+		stored = true
+		c.changed(key, 1)
+	})
+	switch {
+	case o.get && had:
+		c.w.Bulk(old)
+	case o.get || !stored:
+		c.w.Null()
+	default:
+		c.w.SimpleString("OK")
+	}
+}
+
+func cmdSetNX(c *client, args [][]byte) {
+	key := lookupKey(args[1])
+	value := ownValue(args[2])
+	if !c.srv.fits(key, value) {
+		c.errorReply(errOOM)
+		return
+	}
+	stored := false
+	c.atomic1(key, func(t *etx) {
+		if _, found := t.Get(key); found {
+			return
+		}
+		t.Set(ownKey(args[1]), value, 0)
+		stored = true
+		c.changed(key, 1)
+	})
+	c.int01(stored)
+}
+
+// cmdSetEx serves SETEX (unit seconds) and PSETEX (milliseconds).
+func setEx(unit strval.Unit, name string) func(c *client, args [][]byte) {
+	return func(c *client, args [][]byte) {
+		n, ok := strval.ParseInt(args[2])
+		if !ok {
+			c.errorReply(errNotInteger)
+			return
+		}
+		ms, err := strval.ExpireMillis(time.Now(), n, unit, false, name)
+		if err != nil {
+			c.errorReply(err.Error())
+			return
+		}
+		key := lookupKey(args[1])
+		value := ownValue(args[3])
+		if !c.srv.fits(key, value) {
+			c.errorReply(errOOM)
+			return
+		}
+		c.atomic1(key, func(t *etx) {
+			t.Set(ownKey(args[1]), value, time.Until(time.UnixMilli(ms)))
+			c.changed(key, 1)
+		})
+		c.w.SimpleString("OK")
+	}
+}
+
+func cmdGetEx(c *client, args [][]byte) {
+	o, ok := parseSetOptions(args[2:], true)
+	if !ok {
+		c.errorReply(errSyntax)
+		return
+	}
+	var deadline time.Time
+	if o.expire != nil {
+		d, msg := o.deadline("getex")
+		if msg != "" {
+			c.errorReply(msg)
+			return
+		}
+		deadline = d
+	}
+	key := lookupKey(args[1])
+	var v []byte
+	var found bool
+	c.atomic1(key, func(t *etx) {
+		ent, ok := t.Get(key)
+		v, found = ent.Value, ok
+		if !ok {
+			return
+		}
+		switch {
+		case o.persist:
+			if !ent.Deadline.IsZero() {
+				t.ExpireAt(key, time.Time{})
+				c.changed(key, 1)
+			}
+		case !deadline.IsZero():
+			if !time.Now().Before(deadline) {
+				t.Delete(key)
+			} else {
+				t.ExpireAt(key, deadline)
+			}
+			c.changed(key, 1)
+		}
+	})
+	c.srv.countLookup(found)
+	if !found {
+		c.w.Null()
+		return
+	}
+	c.w.Bulk(v)
+}
+
+func cmdGetDel(c *client, args [][]byte) {
+	key := lookupKey(args[1])
+	var v []byte
+	var found bool
+	c.atomic1(key, func(t *etx) {
+		var e, ok = t.Get(key)
+		v, found = e.Value, ok
+		if ok {
+			t.Delete(key)
+			c.changed(key, 1)
+		}
+	})
+	c.srv.countLookup(found)
+	if !found {
+		c.w.Null()
+		return
+	}
+	c.w.Bulk(v)
+}
+
+func cmdGetSet(c *client, args [][]byte) {
+	key := lookupKey(args[1])
+	value := ownValue(args[2])
+	if !c.srv.fits(key, value) {
+		c.errorReply(errOOM)
+		return
+	}
+	var old []byte
+	var found bool
+	c.atomic1(key, func(t *etx) {
+		e, ok := t.Get(key)
+		old, found = e.Value, ok
+		t.Set(ownKey(args[1]), value, 0)
+		c.changed(key, 1)
+	})
+	if !found {
+		c.w.Null()
+		return
+	}
+	c.w.Bulk(old)
+}
+
+func cmdMGet(c *client, args [][]byte) {
+	c.w.ArrayHeader(len(args) - 1)
+	for _, a := range args[1:] {
+		v, ok := c.get(lookupKey(a))
+		c.srv.countLookup(ok)
+		if !ok {
+			c.w.Null()
+			continue
+		}
+		c.w.Bulk(v)
+	}
+}
+
+// msetKeys returns the keys of MSET-like arguments (key value ...).
+func msetKeys(args [][]byte) []string {
+	keys := make([]string, 0, len(args)/2)
+	for i := 1; i < len(args); i += 2 {
+		keys = append(keys, lookupKey(args[i]))
+	}
+	return keys
+}
+
+func cmdMSet(c *client, args [][]byte) {
+	if len(args)%2 == 0 {
+		c.errorReply("ERR wrong number of arguments for '" + lowerASCII(args[0]) + "' command")
+		return
+	}
+	keys := msetKeys(args)
+	c.atomic(keys, func(t *etx) {
+		for i := 1; i < len(args); i += 2 {
+			t.Set(ownKey(args[i]), ownValue(args[i+1]), 0)
+			c.changed(keys[i/2], 1)
+		}
+	})
+	c.w.SimpleString("OK")
+}
+
+func cmdMSetNX(c *client, args [][]byte) {
+	if len(args)%2 == 0 {
+		c.errorReply("ERR wrong number of arguments for '" + lowerASCII(args[0]) + "' command")
+		return
+	}
+	keys := msetKeys(args)
+	stored := false
+	c.atomic(keys, func(t *etx) {
+		for _, k := range keys {
+			if _, ok := t.Get(k); ok {
+				return
+			}
+		}
+		for i := 1; i < len(args); i += 2 {
+			t.Set(ownKey(args[i]), ownValue(args[i+1]), 0)
+			c.changed(keys[i/2], 1)
+		}
+		stored = true
+	})
+	c.int01(stored)
+}
+
+func cmdAppend(c *client, args [][]byte) {
+	key := lookupKey(args[1])
+	var n int
+	msg := ""
+	c.atomic1(key, func(t *etx) {
+		e, found := t.Get(key)
+		if int64(len(e.Value))+int64(len(args[2])) > c.srv.set.protoMaxBulkLen.Load() {
+			msg = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+			return
+		}
+		var v []byte
+		if !found {
+			v = ownValue(args[2])
+		} else {
+			// A new slice, never the stored one grown in place: a reply
+			// may still be writing it. Spare capacity marks it raw, as
+			// Redis's APPEND makes its strings (OBJECT ENCODING).
+			v = make([]byte, len(e.Value)+len(args[2]), rawCap(len(e.Value)+len(args[2])))
+			copy(v, e.Value)
+			copy(v[len(e.Value):], args[2])
+		}
+		n = len(v)
+		t.SetKeepTTL(ownKey(args[1]), v)
+		c.changed(key, 1)
+	})
+	if msg != "" {
+		c.errorReply(msg)
+		return
+	}
+	c.w.Int(int64(n))
+}
+
+// rawCap is the capacity given to values Redis would encode "raw": one more
+// than their length, which Encoding reads as the raw mark.
+func rawCap(n int) int { return n + 1 }
+
+// isRaw reports whether v was built by a command that leaves Redis's
+// strings raw-encoded (APPEND, SETRANGE, SETBIT).
+func isRaw(v []byte) bool { return cap(v) > len(v) }
+
+func cmdStrlen(c *client, args [][]byte) {
+	v, _ := c.get(lookupKey(args[1]))
+	c.w.Int(int64(len(v)))
+}
+
+func cmdGetRange(c *client, args [][]byte) {
+	start, ok1 := strval.ParseInt(args[2])
+	end, ok2 := strval.ParseInt(args[3])
+	if !ok1 || !ok2 {
+		c.errorReply(errNotInteger)
+		return
+	}
+	v, _ := c.get(lookupKey(args[1]))
+	c.w.Bulk(strval.GetRange(v, start, end))
+}
+
+func cmdSetRange(c *client, args [][]byte) {
+	off, ok := strval.ParseInt(args[2])
+	if !ok {
+		c.errorReply(errNotInteger)
+		return
+	}
+	key := lookupKey(args[1])
+	var n int
+	msg := ""
+	c.atomic1(key, func(t *etx) {
+		e, found := t.Get(key)
+		v, created, err := strval.SetRange(e.Value, found, off, args[3], c.srv.set.protoMaxBulkLen.Load())
+		if err != nil {
+			msg = err.Error()
+			return
+		}
+		n = len(v)
+		if !created {
+			return
+		}
+		raw := make([]byte, len(v), rawCap(len(v)))
+		copy(raw, v)
+		t.SetKeepTTL(ownKey(args[1]), raw)
+		c.changed(key, 1)
+	})
+	if msg != "" {
+		c.errorReply(msg)
+		return
+	}
+	c.w.Int(int64(n))
+}

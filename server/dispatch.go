@@ -1,0 +1,102 @@
+package server
+
+import (
+	"strings"
+	"time"
+)
+
+// process runs one command: it finds it in the table, checks
+// authentication, arity and memory, queues it inside MULTI, and otherwise
+// runs it and records its latency.
+func (c *client) process(args [][]byte) {
+	srv := c.srv
+	start := time.Now()
+	c.lastActive.Store(start.UnixNano())
+	cmd, parent := srv.cmds.lookup(args[0]), (*command)(nil)
+	if cmd == nil {
+		c.rejectCommand(unknownCommand(args))
+		return
+	}
+	if !c.authed && cmd.flags&flagNoAuth == 0 && srv.needsAuth() {
+		c.rejectCommand("NOAUTH Authentication required.")
+		return
+	}
+	if !arityOK(cmd.arity, len(args)) {
+		c.rejectCommand("ERR wrong number of arguments for '" + cmd.name + "' command")
+		return
+	}
+	if cmd.sub != nil && (len(args) > 1 || cmd.run == nil) {
+		sub := cmd.sub[lowerASCII(args[1])]
+		if sub == nil {
+			c.rejectCommand("ERR unknown subcommand '" + clip(string(args[1]), 128) + "'. Try " + strings.ToUpper(cmd.name) + " HELP.")
+			return
+		}
+		if !arityOK(sub.arity, len(args)-1) {
+			c.rejectCommand("ERR wrong number of arguments for '" + cmd.name + "|" + sub.name + "' command")
+			return
+		}
+		parent, cmd = cmd, sub
+	}
+	name := cmd.fullName(parent)
+	c.lastCmd.Store(&cmd.name)
+	if c.multi != nil && cmd.flags&flagNoMulti == 0 {
+		c.queue(cmd, args)
+		return
+	}
+	if cmd.flags&flagDenyOOM != 0 && srv.overMemory() {
+		c.rejectCommand("OOM command not allowed when used memory > 'maxmemory'.")
+		return
+	}
+	cmd.run(c, args)
+	srv.commandsProcessed.Add(1)
+	d := time.Since(start)
+	cmd.stats.record(d)
+	c.maybeSlow(d, name, args)
+}
+
+// rejectCommand answers an error for a command that did not run. Inside
+// MULTI it also marks the transaction to be discarded at EXEC, as Redis
+// does for errors found while queueing.
+func (c *client) rejectCommand(msg string) {
+	if c.multi != nil {
+		c.multi.failed = true
+	}
+	c.srv.rejectedCalls.Add(1)
+	c.errorReply(msg)
+}
+
+// arityOK checks n arguments (the name included) against Redis's arity
+// convention.
+func arityOK(arity, n int) bool {
+	if arity >= 0 {
+		return n == arity
+	}
+	return n >= -arity
+}
+
+// unknownCommand formats Redis's error for a command it does not know,
+// quoting the first arguments the way Redis does (about 128 bytes of them).
+func unknownCommand(args [][]byte) string {
+	var quoted []byte
+	for _, a := range args[1:] {
+		if len(quoted) >= 128 {
+			break
+		}
+		room := 128 - len(quoted)
+		quoted = append(quoted, '\'')
+		quoted = append(quoted, clip(string(a), room)...)
+		quoted = append(quoted, "' "...)
+	}
+	return "ERR unknown command '" + clip(string(args[0]), 128) + "', with args beginning with: " + string(quoted)
+}
+
+// clip returns at most n bytes of s.
+func clip(s string, n int) string {
+	if n < 0 {
+		n = 0
+	}
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

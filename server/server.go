@@ -1,0 +1,244 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/shardcache/shardcache"
+	"github.com/shardcache/shardcache/server/config"
+	"github.com/shardcache/shardcache/server/resp"
+)
+
+// Version is shardcached's own version, reported in INFO as
+// shardcached_version beside redis_version.
+const Version = "0.1.0"
+
+// RedisVersion is the Redis release whose commands, replies and errors
+// shardcached follows; INFO reports it as redis_version, which clients
+// read to pick features.
+const RedisVersion = "7.0.15"
+
+// Server serves shardcache's keyspace to clients speaking Redis's
+// protocol. Create one with New, give it listeners with Serve, and stop it
+// with Shutdown. All methods are safe for concurrent use.
+type Server struct {
+	log   *slog.Logger
+	cfg   *config.Config
+	cache *shardcache.Cache[string, []byte]
+	cmds  table
+	set   settings
+
+	clients clients
+	watch   watchers
+	slowlog slowlog
+
+	started    time.Time
+	runID      string
+	tlsConfig  atomic.Pointer[tls.Config]
+	closing    atomic.Bool
+	ready      atomic.Bool
+	mu         sync.Mutex // guards listeners and the snapshot in progress
+	listeners  []net.Listener
+	conns      sync.WaitGroup
+	done       chan struct{}
+	persist    persistence
+	peakMemory atomic.Int64
+
+	commandsProcessed   atomic.Uint64
+	rejectedCalls       atomic.Uint64
+	connectionsReceived atomic.Uint64
+	rejectedConns       atomic.Uint64
+	keyspaceHits        atomic.Uint64
+	keyspaceMisses      atomic.Uint64
+	dirty               atomic.Int64 // changes since the last successful save
+}
+
+// New builds a server from cfg: the keyspace (loading dir/dbfilename if it
+// exists) and the command table. It listens on nothing yet: see Serve.
+func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Server{
+		log:     log,
+		cfg:     cfg,
+		started: time.Now(),
+		runID:   newRunID(),
+		done:    make(chan struct{}),
+	}
+	s.cmds = s.commandTable()
+	if err := s.applyConfig(); err != nil {
+		return nil, err
+	}
+	cache, err := s.newCache()
+	if err != nil {
+		return nil, err
+	}
+	s.cache = cache
+	if err := s.loadSnapshot(); err != nil {
+		cache.Close()
+		return nil, err
+	}
+	s.ready.Store(true)
+	s.persist.start(s)
+	return s, nil
+}
+
+// Ready reports whether the server has loaded its data and serves
+// commands: false while a snapshot loads and after Shutdown begins.
+func (s *Server) Ready() bool { return s.ready.Load() && !s.closing.Load() }
+
+// Serve accepts connections on ln until Shutdown, serving each on its own
+// goroutine. It returns nil after Shutdown, or the listener's error.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	if s.closing.Load() {
+		s.mu.Unlock()
+		ln.Close()
+		return nil
+	}
+	s.listeners = append(s.listeners, ln)
+	s.mu.Unlock()
+	var delay time.Duration
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if s.closing.Load() {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, errTooManyFiles(err)) {
+				// Out of descriptors or a transient failure: back off
+				// instead of spinning, as net/http does.
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				s.log.Warn("accept failed; retrying", "err", err, "in", delay)
+				time.Sleep(delay)
+				continue
+			}
+			return err
+		}
+		delay = 0
+		s.accept(conn)
+	}
+}
+
+// errTooManyFiles returns err if it is a resource error worth retrying
+// (EMFILE, ENFILE), nil otherwise.
+func errTooManyFiles(err error) error {
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Err != nil && (isEMFILE(oe.Err)) {
+		return err
+	}
+	return nil
+}
+
+// accept admits one connection: it counts it, enforces maxclients and
+// protected mode, and starts its goroutine.
+func (s *Server) accept(conn net.Conn) {
+	s.connectionsReceived.Add(1)
+	if tc, ok := conn.(*net.TCPConn); ok {
+		tc.SetNoDelay(true)
+		tc.SetKeepAlive(true)
+		tc.SetKeepAlivePeriod(300 * time.Second)
+	}
+	if n := s.clients.n.Add(1); n > s.set.maxClients.Load() {
+		s.clients.n.Add(-1)
+		s.rejectedConns.Add(1)
+		conn.SetWriteDeadline(time.Now().Add(time.Second))
+		conn.Write([]byte("-ERR max number of clients reached\r\n"))
+		conn.Close()
+		return
+	}
+	if s.protectedDenies(conn) {
+		s.clients.n.Add(-1)
+		s.rejectedConns.Add(1)
+		conn.SetWriteDeadline(time.Now().Add(time.Second))
+		conn.Write([]byte("-" + protectedModeError + "\r\n"))
+		conn.Close()
+		return
+	}
+	c := &client{
+		srv:     s,
+		id:      s.clients.nextID.Add(1),
+		conn:    conn,
+		r:       resp.NewReader(conn, s.limits()),
+		w:       resp.NewWriter(conn),
+		laddr:   conn.LocalAddr().String(),
+		raddr:   conn.RemoteAddr().String(),
+		created: time.Now(),
+	}
+	c.authed = !s.needsAuth()
+	c.r.SetAuthenticated(c.authed)
+	c.proto.Store(2)
+	c.lastActive.Store(c.created.UnixNano())
+	s.clients.add(c)
+	s.conns.Add(1)
+	go c.serve()
+}
+
+// dropClient forgets a client whose loop ended and closes its connection.
+func (s *Server) dropClient(c *client) {
+	c.unwatch()
+	c.conn.Close()
+	s.clients.remove(c)
+	s.clients.n.Add(-1)
+	s.conns.Done()
+}
+
+// limits returns the protocol limits of a new connection.
+func (s *Server) limits() resp.Limits {
+	lim := resp.DefaultLimits()
+	lim.MaxBulkLen = s.set.protoMaxBulkLen.Load()
+	return lim
+}
+
+// Shutdown stops the server: it stops accepting, lets every client finish
+// the commands it has already sent, closes the connections, saves a final
+// snapshot if a dir is configured (unless save is false), and closes the
+// keyspace. It returns when all that is done or ctx ends, whichever is
+// first; connections still open then are closed forcibly.
+func (s *Server) Shutdown(ctx context.Context, save bool) error {
+	if !s.closing.CompareAndSwap(false, true) {
+		<-s.done
+		return nil
+	}
+	defer close(s.done)
+	s.mu.Lock()
+	for _, ln := range s.listeners {
+		ln.Close()
+	}
+	s.mu.Unlock()
+	// Wake every client blocked in a read: it runs what it has buffered,
+	// flushes and leaves (client.serve).
+	s.clients.each(func(c *client) { c.conn.SetReadDeadline(time.Now()) })
+	drained := make(chan struct{})
+	go func() { s.conns.Wait(); close(drained) }()
+	var err error
+	select {
+	case <-drained:
+	case <-ctx.Done():
+		s.clients.each(func(c *client) { c.conn.Close() })
+		err = fmt.Errorf("shutdown: clients still connected: %w", ctx.Err())
+	}
+	s.persist.stop()
+	if save && s.persist.enabled() {
+		if serr := s.saveNow(); serr != nil {
+			s.log.Error("final snapshot failed", "err", serr)
+			err = errors.Join(err, serr)
+		} else {
+			s.log.Info("final snapshot saved", "path", s.persist.path(), "keys", s.cache.Len())
+		}
+	}
+	s.cache.Close()
+	return err
+}
+
+// Done is closed when Shutdown has finished.
+func (s *Server) Done() <-chan struct{} { return s.done }

@@ -1,0 +1,123 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/shardcache/shardcache"
+	"github.com/shardcache/shardcache/server/config"
+)
+
+// settings mirrors the configuration values the connections read on every
+// command or accept, as atomics: reading them takes no lock. CONFIG SET's
+// hooks (applyConfig) keep them current.
+type settings struct {
+	requirePass      atomic.Pointer[string]
+	timeout          atomic.Int64 // nanoseconds; 0: never
+	maxClients       atomic.Int64
+	maxMemory        atomic.Int64
+	noEviction       atomic.Bool
+	policy           atomic.Pointer[string]
+	protoMaxBulkLen  atomic.Int64
+	protectedMode    atomic.Bool
+	port             atomic.Int64
+	dir              atomic.Pointer[string]
+	dbfilename       atomic.Pointer[string]
+	shutdownTimeout  atomic.Int64
+	slowlogThreshold atomic.Int64 // microseconds; negative: off
+	save             atomic.Pointer[[]config.SaveRule]
+	configFile       string
+}
+
+func (s *Server) saveRules() []config.SaveRule {
+	if p := s.set.save.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// mirror copies v into the settings.
+func (st *settings) mirror(v config.Values) {
+	st.requirePass.Store(&v.RequirePass)
+	st.timeout.Store(int64(v.Timeout))
+	st.maxClients.Store(int64(v.MaxClients))
+	st.maxMemory.Store(v.MaxMemory)
+	st.noEviction.Store(v.MaxMemoryPolicy == "noeviction")
+	policy := v.MaxMemoryPolicy
+	st.policy.Store(&policy)
+	st.protoMaxBulkLen.Store(v.ProtoMaxBulkLen)
+	st.protectedMode.Store(v.ProtectedMode)
+	st.port.Store(int64(v.Port))
+	dir, file := v.Dir, v.DBFilename
+	st.dir.Store(&dir)
+	st.dbfilename.Store(&file)
+	st.shutdownTimeout.Store(int64(v.ShutdownTimeout))
+	st.slowlogThreshold.Store(v.SlowlogLogSlowerThan)
+	save := v.Save
+	st.save.Store(&save)
+}
+
+// applyConfig mirrors the configuration and registers the hooks that apply
+// CONFIG SET's changes to the running server.
+func (s *Server) applyConfig() error {
+	v := s.cfg.Values()
+	s.set.mirror(v)
+	s.set.configFile = v.ConfigFile
+	s.slowlog.max = v.SlowlogMaxLen
+	s.cfg.OnChange(func(old, cur config.Values) error {
+		if old.MaxMemoryPolicy != cur.MaxMemoryPolicy && old.MaxMemoryPolicy != "noeviction" && cur.MaxMemoryPolicy != "noeviction" {
+			// The engine picks its admission policy in New.
+			return errors.New("switching between allkeys-lru and allkeys-lfu needs a restart")
+		}
+		if s.cache != nil && (old.MaxMemory != cur.MaxMemory || old.MaxMemoryPolicy != cur.MaxMemoryPolicy) {
+			if err := s.cache.SetMaxCost(engineMaxCost(cur)); err != nil {
+				return err
+			}
+		}
+		s.set.mirror(cur)
+		s.slowlog.setMax(cur.SlowlogMaxLen)
+		return nil
+	})
+	return nil
+}
+
+// engineMaxCost is the engine's cost bound for v: maxmemory when the
+// policy evicts; none under noeviction, where the server refuses writes
+// with -OOM instead (overMemory).
+func engineMaxCost(v config.Values) int64 {
+	if v.MaxMemoryPolicy == "noeviction" {
+		return 0
+	}
+	return v.MaxMemory
+}
+
+// newCache builds the keyspace from the configuration.
+func (s *Server) newCache() (*shardcache.Cache[string, []byte], error) {
+	v := s.cfg.Values()
+	cfg := shardcache.Config[string, []byte]{
+		Shards:  v.Shards,
+		MaxCost: engineMaxCost(v),
+		Cost:    entryCost,
+	}
+	if v.MaxMemoryPolicy == "allkeys-lfu" {
+		cfg.Admission = shardcache.AdmitTinyLFU
+	}
+	c, err := shardcache.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("keyspace: %w", err)
+	}
+	return c, nil
+}
+
+func (l *slowlog) setMax(n int) {
+	l.mu.Lock()
+	l.max = n
+	if over := len(l.entries) - n; n > 0 && over > 0 {
+		l.entries = append(l.entries[:0], l.entries[over:]...)
+	}
+	l.mu.Unlock()
+}
+
+var _ = time.Second
