@@ -35,22 +35,22 @@ func TestMatch(t *testing.T) {
 		{"h[a-b]llo", "hcllo", false, false},
 		{`h\*llo`, "h*llo", false, true},
 		{`h\*llo`, "hello", false, false},
-		{`\`, `\`, false, true},         // a trailing '\' is itself
-		{`a\`, `a\`, false, true},       //
-		{`[\]]`, "]", false, true},      // escaped ']' in a set
-		{`[\`, `\`, false, true},        // unclosed set holding '\'
-		{"[ab", "b", false, true},       // an unclosed set holds what it read
-		{"[ab", "c", false, false},      //
-		{"[", "", false, false},         //
-		{"[", "[", false, false},        // an empty unclosed set matches nothing
-		{"[]", "]", false, false},       // "[]" matches nothing
-		{"[]a]", "]", false, false},     // ... and is followed by "a]"
-		{"[]a]", "a]", false, false},    //
-		{"[^]", "x", false, true},       // its negation matches any byte
-		{"[^", "x", false, true},        //
-		{"[a-]x]", "x", false, true},    // "a-]" is a range, then 'x'
-		{"[a-]x]", "^", false, true},    // ']'..'a' holds '^'
-		{"[a-]x]", "-", false, false},   //
+		{`\`, `\`, false, true},       // a trailing '\' is itself
+		{`a\`, `a\`, false, true},     //
+		{`[\]]`, "]", false, true},    // escaped ']' in a set
+		{`[\`, `\`, false, true},      // unclosed set holding '\'
+		{"[ab", "b", false, true},     // an unclosed set holds what it read
+		{"[ab", "c", false, false},    //
+		{"[", "", false, false},       //
+		{"[", "[", false, false},      // an empty unclosed set matches nothing
+		{"[]", "]", false, false},     // "[]" matches nothing
+		{"[]a]", "]", false, false},   // ... and is followed by "a]"
+		{"[]a]", "a]", false, false},  //
+		{"[^]", "x", false, true},     // its negation matches any byte
+		{"[^", "x", false, true},      //
+		{"[a-]x]", "x", false, true},  // "a-]" is a range, then 'x'
+		{"[a-]x]", "^", false, true},  // ']'..'a' holds '^'
+		{"[a-]x]", "-", false, false}, //
 		{"MAX*", "maxmemory", true, true},
 		{"MAX*", "maxmemory", false, false},
 		{"[A-Z]ax", "max", true, true},
