@@ -99,6 +99,7 @@ type SetError struct {
 	Err error
 }
 
+// Error returns Redis's reply text, "ERR" prefix included.
 func (e *SetError) Error() string {
 	if errors.Is(e.Err, ErrUnknownOption) {
 		return "ERR Unknown option or number of arguments for CONFIG SET - '" + e.Arg + "'"
@@ -106,6 +107,7 @@ func (e *SetError) Error() string {
 	return "ERR CONFIG SET failed (possibly related to argument '" + e.Arg + "') - " + e.Err.Error()
 }
 
+// Unwrap returns Err, for errors.Is and errors.As.
 func (e *SetError) Unwrap() error { return e.Err }
 
 // Set answers CONFIG SET name value [name value ...], all or nothing, in

@@ -32,6 +32,7 @@ type LoadError struct {
 	Err       error    // the reason: ErrBadDirective, ErrArgCount, ErrUnbalancedQuotes, a value's parse error, an I/O error
 }
 
+// Error returns "source: directive "arg"...: reason".
 func (e *LoadError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Source)
@@ -48,6 +49,7 @@ func (e *LoadError) Error() string {
 	return b.String()
 }
 
+// Unwrap returns Err, for errors.Is and errors.As.
 func (e *LoadError) Unwrap() error { return e.Err }
 
 // EnvPrefix starts the environment variables Load reads: SHARDCACHED_ and
