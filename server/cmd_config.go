@@ -2,6 +2,8 @@ package server
 
 import (
 	"strings"
+
+	"github.com/shardcache/shardcache/server/config"
 )
 
 func cmdConfigGet(c *client, args [][]byte) {
@@ -38,17 +40,12 @@ func cmdConfigResetStat(c *client, args [][]byte) {
 	c.w.SimpleString("OK")
 }
 
+// cmdConfigRewrite refuses: shardcached does not rewrite its config file
+// (the file, the environment and the flags may all have set a value, and
+// rewriting one of them would not say which wins).
 func cmdConfigRewrite(c *client, args [][]byte) {
-	if c.srv.set.configFile == "" {
-		c.errorReply("ERR The server is running without a config file")
-		return
-	}
-	if err := c.srv.cfg.Rewrite(); err != nil {
-		c.errorReply("ERR Rewriting config file: " + err.Error())
-		return
-	}
-	c.w.SimpleString("OK")
+	c.errorReply("ERR CONFIG REWRITE is not supported by shardcached; change the config file by hand")
 }
 
 // matchGlob is Redis's case-sensitive glob, as KEYS and SCAN MATCH use it.
-func matchGlob(pattern, s string) bool { return configMatch(pattern, s) }
+func matchGlob(pattern, s string) bool { return config.Match(pattern, s, false) }

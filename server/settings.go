@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
-	"time"
 
 	"github.com/shardcache/shardcache"
 	"github.com/shardcache/shardcache/server/config"
@@ -39,7 +38,7 @@ func (s *Server) saveRules() []config.SaveRule {
 }
 
 // mirror copies v into the settings.
-func (st *settings) mirror(v config.Values) {
+func (st *settings) mirror(v *config.Values) {
 	st.requirePass.Store(&v.RequirePass)
 	st.timeout.Store(int64(v.Timeout))
 	st.maxClients.Store(int64(v.MaxClients))
@@ -54,7 +53,7 @@ func (st *settings) mirror(v config.Values) {
 	st.dir.Store(&dir)
 	st.dbfilename.Store(&file)
 	st.shutdownTimeout.Store(int64(v.ShutdownTimeout))
-	st.slowlogThreshold.Store(v.SlowlogLogSlowerThan)
+	st.slowlogThreshold.Store(int64(v.SlowlogLogSlowerThan))
 	save := v.Save
 	st.save.Store(&save)
 }
@@ -62,31 +61,34 @@ func (st *settings) mirror(v config.Values) {
 // applyConfig mirrors the configuration and registers the hooks that apply
 // CONFIG SET's changes to the running server.
 func (s *Server) applyConfig() error {
-	v := s.cfg.Values()
+	v := s.cfg.Snapshot()
 	s.set.mirror(v)
-	s.set.configFile = v.ConfigFile
 	s.slowlog.max = v.SlowlogMaxLen
-	s.cfg.OnChange(func(old, cur config.Values) error {
-		if old.MaxMemoryPolicy != cur.MaxMemoryPolicy && old.MaxMemoryPolicy != "noeviction" && cur.MaxMemoryPolicy != "noeviction" {
+	s.cfg.OnChange("maxmemory-policy", func(old, cur config.Values) error {
+		if old.MaxMemoryPolicy != config.PolicyNoEviction && cur.MaxMemoryPolicy != config.PolicyNoEviction {
 			// The engine picks its admission policy in New.
 			return errors.New("switching between allkeys-lru and allkeys-lfu needs a restart")
 		}
-		if s.cache != nil && (old.MaxMemory != cur.MaxMemory || old.MaxMemoryPolicy != cur.MaxMemoryPolicy) {
-			if err := s.cache.SetMaxCost(engineMaxCost(cur)); err != nil {
-				return err
-			}
-		}
-		s.set.mirror(cur)
-		s.slowlog.setMax(cur.SlowlogMaxLen)
-		return nil
+		return s.cache.SetMaxCost(engineMaxCost(&cur))
 	})
+	s.cfg.OnChange("maxmemory", func(old, cur config.Values) error {
+		return s.cache.SetMaxCost(engineMaxCost(&cur))
+	})
+	for _, name := range []string{"requirepass", "timeout", "maxclients", "maxmemory", "maxmemory-policy",
+		"proto-max-bulk-len", "protected-mode", "save", "shutdown-timeout", "slowlog-log-slower-than", "slowlog-max-len"} {
+		s.cfg.OnChange(name, func(old, cur config.Values) error {
+			s.set.mirror(&cur)
+			s.slowlog.setMax(cur.SlowlogMaxLen)
+			return nil
+		})
+	}
 	return nil
 }
 
 // engineMaxCost is the engine's cost bound for v: maxmemory when the
 // policy evicts; none under noeviction, where the server refuses writes
 // with -OOM instead (overMemory).
-func engineMaxCost(v config.Values) int64 {
+func engineMaxCost(v *config.Values) int64 {
 	if v.MaxMemoryPolicy == "noeviction" {
 		return 0
 	}
@@ -95,7 +97,7 @@ func engineMaxCost(v config.Values) int64 {
 
 // newCache builds the keyspace from the configuration.
 func (s *Server) newCache() (*shardcache.Cache[string, []byte], error) {
-	v := s.cfg.Values()
+	v := s.cfg.Snapshot()
 	cfg := shardcache.Config[string, []byte]{
 		Shards:  v.Shards,
 		MaxCost: engineMaxCost(v),
@@ -120,4 +122,3 @@ func (l *slowlog) setMax(n int) {
 	l.mu.Unlock()
 }
 
-var _ = time.Second

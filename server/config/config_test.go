@@ -13,7 +13,7 @@ func TestDefaults(t *testing.T) {
 	want := Values{
 		Bind: []string{"127.0.0.1"}, Port: 6380, AdminPort: 8080, DBFilename: "dump.snap",
 		MaxMemoryPolicy: PolicyNoEviction, MaxClients: 10000, ProtectedMode: true,
-		ProtoMaxBulkLen: 512 << 20, LogLevel: "notice", ShutdownTimeout: 10 * time.Second, Databases: 1,
+		ProtoMaxBulkLen: 512 << 20, LogLevel: "notice", ShutdownTimeout: 10 * time.Second, SlowlogLogSlowerThan: 10000, SlowlogMaxLen: 128, Databases: 1,
 	}
 	if got := Default(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Default() =\n%+v\nwant\n%+v", got, want)
@@ -141,7 +141,7 @@ func TestGet(t *testing.T) {
 		{[]string{`m\axclients`}, nil}, // no glob character: looked up by name
 		{[]string{"max[a-z]lients"}, [][2]string{{"maxclients", "10000"}}},
 		{[]string{"MAXCLIENT?"}, [][2]string{{"maxclients", "10000"}}},
-		{[]string{"*max*"}, [][2]string{{"maxclients", "10000"}, {"maxmemory", "0"}, {"maxmemory-policy", "noeviction"}, {"proto-max-bulk-len", "536870912"}}},
+		{[]string{"*max*"}, [][2]string{{"maxclients", "10000"}, {"maxmemory", "0"}, {"maxmemory-policy", "noeviction"}, {"proto-max-bulk-len", "536870912"}, {"slowlog-max-len", "128"}}},
 		{[]string{"maxmemory", "max*"}, [][2]string{{"maxmemory", "0"}, {"maxclients", "10000"}, {"maxmemory-policy", "noeviction"}}},
 		{[]string{"p*", "po*"}, [][2]string{{"port", "6380"}, {"protected-mode", "yes"}, {"proto-max-bulk-len", "536870912"}}},
 		{[]string{"save", "bind", "protected-mode"}, [][2]string{{"save", ""}, {"bind", "127.0.0.1"}, {"protected-mode", "yes"}}},

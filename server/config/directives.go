@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -59,6 +60,8 @@ var directives = []*directive{
 	{name: "loglevel", def: "notice", mutable: true, set: setEnum([]string{"debug", "verbose", "notice", "warning"}, func(v *Values) *string { return &v.LogLevel }), get: func(v *Values) string { return v.LogLevel }},
 	stringDirective("logfile", false, func(v *Values) *string { return &v.LogFile }),
 	secondsDirective("shutdown-timeout", "10", func(v *Values) *time.Duration { return &v.ShutdownTimeout }),
+	intDirective("slowlog-log-slower-than", "10000", -1, math.MaxInt64, true, func(v *Values) *int { return &v.SlowlogLogSlowerThan }),
+	intDirective("slowlog-max-len", "128", 0, math.MaxInt64, true, func(v *Values) *int { return &v.SlowlogMaxLen }),
 }
 
 func withCheck(d *directive, check func(*Values) error) *directive {

@@ -63,6 +63,12 @@ type Values struct {
 	// ShutdownTimeout bounds the wait for a final snapshot at shutdown; whole
 	// seconds. Directive shutdown-timeout.
 	ShutdownTimeout time.Duration
+	// SlowlogLogSlowerThan is the time in microseconds past which a command
+	// enters the slow log; 0 logs every command, -1 none. Directive
+	// slowlog-log-slower-than.
+	SlowlogLogSlowerThan int
+	// SlowlogMaxLen bounds the slow log's entries. Directive slowlog-max-len.
+	SlowlogMaxLen int
 	// Databases is the number of databases: always 1, as only db 0 exists.
 	// Directive databases (Redis's default is 16; ours accepts only 1).
 	Databases int

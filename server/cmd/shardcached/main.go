@@ -48,7 +48,7 @@ func run(args, env []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "shardcached: %v\n", err)
 		return 1
 	}
-	v := cfg.Values()
+	v := cfg.Snapshot()
 	log, closeLog, err := newLogger(v, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "shardcached: %v\n", err)
@@ -160,7 +160,7 @@ func run(args, env []string, stdout, stderr io.Writer) int {
 }
 
 // newLogger builds the slog logger loglevel and logfile ask for.
-func newLogger(v config.Values, stderr io.Writer) (*slog.Logger, func(), error) {
+func newLogger(v *config.Values, stderr io.Writer) (*slog.Logger, func(), error) {
 	w, closeFn := stderr, func() {}
 	if v.LogFile != "" {
 		f, err := os.OpenFile(v.LogFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
