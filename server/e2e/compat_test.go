@@ -182,7 +182,9 @@ func TestCompat(t *testing.T) {
 				if *compatSelf {
 					cand = servertest.StartRedis(t, selfArgs...)
 				} else {
-					cand = servertest.StartShardcached(t)
+					// Configured as the reference is where it matters
+					// to a reply (CONFIG GET save); StartRedis adds it.
+					cand = servertest.StartShardcached(t, "--save", "")
 				}
 				newRunner(t, s, proto, ref, cand, candName).run()
 			})
