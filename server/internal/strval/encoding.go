@@ -14,9 +14,7 @@ const embstrMax = 44
 // and BITOP (even "SET k 1; APPEND k 2" is raw). Values stored by SET, GETSET,
 // SETNX, SETEX, MSET and by APPEND to a missing key are encoded, so pass
 // false; so are INCR's results (always "int"). INCRBYFLOAT's result is never
-// encoded as an integer: it is "embstr" up to 44 bytes and "raw" beyond, so
-// call Encoding on it only with raw set when it is longer than 44 bytes, or
-// use FloatEncoding.
+// encoded as an integer: use FloatEncoding for it.
 func Encoding(v []byte, raw bool) string {
 	if raw || len(v) > embstrMax {
 		return "raw"

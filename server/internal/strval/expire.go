@@ -62,8 +62,8 @@ func ExpireMillis(cmd string, now time.Time, n int64, unit Unit, absolute bool) 
 	return n + base, nil
 }
 
-// Expired reports whether a key given the deadline (Unix ms) at now has
-// already expired: EXPIRE then deletes the key instead of setting a TTL.
+// Expired reports whether deadlineMs (Unix ms) is already past at now, in
+// which case EXPIRE deletes the key instead of setting its TTL.
 func Expired(deadlineMs int64, now time.Time) bool { return deadlineMs <= now.UnixMilli() }
 
 func expireErr(cmd string) error { return &ExpireTimeError{Command: strings.ToLower(cmd)} }
