@@ -71,3 +71,42 @@ func BenchmarkReader(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkWriter encodes replies and flushes them to a discarding writer;
+// ns/op is per batch (one reply, or 16 for pipeline=16).
+func BenchmarkWriter(b *testing.B) {
+	val64 := []byte(strings.Repeat("v", 64))
+	val1M := []byte(strings.Repeat("v", 1<<20))
+	str1M := string(val1M)
+	cases := []struct {
+		name  string
+		write func(w *Writer)
+	}{
+		{"reply=ok", func(w *Writer) { w.SimpleString("OK") }},
+		{"reply=int", func(w *Writer) { w.Int(1234567) }},
+		{"reply=bulk-64B", func(w *Writer) { w.Bulk(val64) }},
+		{"reply=double", func(w *Writer) { w.Double(3.141592653589793) }},
+		{"reply=bulk-1MiB", func(w *Writer) { w.Bulk(val1M) }},
+		{"reply=bulkstring-1MiB", func(w *Writer) { w.BulkString(str1M) }}, // copied through the buffer
+		{"pipeline=16", func(w *Writer) {
+			for range 16 {
+				w.Bulk(val64)
+			}
+		}},
+	}
+	for _, proto := range []int{2, 3} {
+		for _, bc := range cases {
+			b.Run(fmt.Sprintf("resp=%d/%s", proto, bc.name), func(b *testing.B) {
+				w := NewWriter(discard{})
+				w.SetProtocol(proto)
+				b.ReportAllocs()
+				for b.Loop() {
+					bc.write(w)
+					if err := w.Flush(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -219,5 +220,39 @@ func TestRedisInlineQuoting(t *testing.T) {
 				t.Errorf("line %q:\nredis-server replied %q (closed %v)\n  we predict %q (closed %v)", line, got, closed, want, wantClosed)
 			}
 		})
+	}
+}
+
+// TestRedisDouble checks Double against redis-server's ZSCORE replies, which
+// addReplyDouble writes, in both protocols.
+func TestRedisDouble(t *testing.T) {
+	addr := startRedis(t)
+	scores := []string{"0.1", "1e20", "inf", "-inf", "1.5", "123456789012345678", "1e-5", "3", "1e16", "1e17",
+		"0.000123", "5e-324", "1.7976931348623157e308", "-2.5", "0", "3.141592653589793", "1e-300", "9007199254740993"}
+	for _, proto := range []int{2, 3} {
+		var req, want strings.Builder
+		var wb bytes.Buffer
+		w := NewWriter(&wb)
+		fmt.Fprintf(&req, "HELLO %d\r\n", proto)
+		for i, s := range scores {
+			f, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				f = map[string]float64{"inf": math.Inf(1), "-inf": math.Inf(-1)}[s]
+			}
+			fmt.Fprintf(&req, "ZADD z%d.%d %s m\r\nZSCORE z%d.%d m\r\n", proto, i, s, proto, i)
+			w.SetProtocol(proto)
+			w.Int(1) // ZADD's reply
+			w.Double(f)
+		}
+		w.Flush()
+		want.Write(wb.Bytes())
+		got, _ := exchange(t, addr, req.String())
+		// Drop HELLO's reply: everything before the first ZADD reply.
+		if i := strings.Index(got, ":1\r\n"); i >= 0 {
+			got = got[i:]
+		}
+		if got != want.String() {
+			t.Errorf("RESP%d:\nredis-server %q\n    we wrote %q", proto, got, want.String())
+		}
 	}
 }
