@@ -303,3 +303,34 @@ func ExampleCache_SaveFile() {
 	fmt.Println(v, ttl > 59*time.Minute)
 	// Output: alice true
 }
+
+// Expire changes a live key's lifetime without rewriting its value (Redis's
+// EXPIRE and PERSIST): a positive ttl sets it, zero removes the expiry, and
+// a negative ttl deletes the key.
+func ExampleCache_Expire() {
+	c, err := shardcache.New(shardcache.Config[string, string]{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+
+	c.Set("session:9", "token")
+	fmt.Println(c.Expire("session:9", time.Hour)) // EXPIRE session:9 3600
+	left, _ := c.TTL("session:9")
+	fmt.Println("left:", left.Round(time.Minute))
+
+	c.Expire("session:9", 0) // PERSIST session:9
+	left, ok := c.TTL("session:9")
+	fmt.Println("left:", left, ok)
+
+	fmt.Println(c.Expire("missing", time.Hour)) // no such key
+	c.ExpireAt("session:9", time.Unix(0, 0))    // a deadline in the past deletes
+	_, ok = c.Get("session:9")
+	fmt.Println("after a past deadline:", ok)
+	// Output:
+	// true
+	// left: 1h0m0s
+	// left: 0s true
+	// false
+	// after a past deadline: false
+}
