@@ -303,3 +303,72 @@ func ExampleCache_SaveFile() {
 	fmt.Println(v, ttl > 59*time.Minute)
 	// Output: alice true
 }
+
+// Expire changes a live key's lifetime without rewriting its value (Redis's
+// EXPIRE and PERSIST): a positive ttl sets it, zero removes the expiry, and
+// a negative ttl deletes the key.
+func ExampleCache_Expire() {
+	c, err := shardcache.New(shardcache.Config[string, string]{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+
+	c.Set("session:9", "token")
+	fmt.Println(c.Expire("session:9", time.Hour)) // EXPIRE session:9 3600
+	left, _ := c.TTL("session:9")
+	fmt.Println("left:", left.Round(time.Minute))
+
+	c.Expire("session:9", 0) // PERSIST session:9
+	left, ok := c.TTL("session:9")
+	fmt.Println("left:", left, ok)
+
+	fmt.Println(c.Expire("missing", time.Hour)) // no such key
+	c.ExpireAt("session:9", time.Unix(0, 0))    // a deadline in the past deletes
+	_, ok = c.Get("session:9")
+	fmt.Println("after a past deadline:", ok)
+	// Output:
+	// true
+	// left: 1h0m0s
+	// left: 0s true
+	// false
+	// after a past deadline: false
+}
+
+// Atomic makes several reads and writes, over keys in different shards,
+// one step for every other goroutine: here Redis's RENAME and MSETNX.
+func ExampleCache_Atomic() {
+	c, err := shardcache.New(shardcache.Config[string, string]{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	c.SetWithTTL("draft", "hello", time.Hour)
+
+	// RENAME draft post: the value and its remaining lifetime move together.
+	c.Atomic([]string{"draft", "post"}, func(tx *shardcache.Tx[string, string]) {
+		if e, ok := tx.Get("draft"); ok {
+			tx.Set("post", e.Value, e.TTL)
+			tx.Delete("draft")
+		}
+	})
+	left, _ := c.TTL("post")
+	fmt.Println("post expires in", left.Round(time.Hour))
+
+	// MSETNX a 1 post 2: set both only if neither exists.
+	keys := []string{"a", "post"}
+	stored := false
+	c.Atomic(keys, func(tx *shardcache.Tx[string, string]) {
+		for _, k := range keys {
+			if _, ok := tx.Peek(k); ok {
+				return
+			}
+		}
+		stored = tx.Set("a", "1", 0) && tx.Set("post", "2", 0)
+	})
+	v, _ := c.Get("post")
+	fmt.Println("MSETNX stored:", stored, "post =", v)
+	// Output:
+	// post expires in 1h0m0s
+	// MSETNX stored: false post = hello
+}

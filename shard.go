@@ -51,6 +51,11 @@ type shard[K comparable, V any] struct {
 	bigCosts    map[*entry[K, V]]int64        // costs of entries whose cost field holds bigCost; nil until one does
 	spare       *entry[K, V]                  // the last evicted entry, cleared, for the next insert (newEntry)
 	timers      []*expiry.Timer[*entry[K, V]] // timers of entries that left, for the next deadlines (newTimer)
+	// txOwner is the Tx holding the shard's lock, if an Atomic does: its
+	// makeRoom may evict from the other shards that Tx holds (steal). It
+	// is written under the write lock and read by steal without it.
+	txOwner atomic.Pointer[Tx[K, V]]
+	tx      *Tx[K, V] // reused by the Atomic calls whose lowest shard this is (tx.go)
 
 	buf readBuffer[K, V]
 }
@@ -209,11 +214,16 @@ func (s *shard[K, V]) update(h uint64, key K, value V, cost int64, clk *clock, r
 func (s *shard[K, V]) delete(h uint64, key K, clk *clock, rm *removals[K, V]) bool {
 	s.lock()
 	defer s.unlock()
+	return s.deleteLocked(h, key, clk.Now(), rm)
+}
+
+// deleteLocked is delete for a caller that holds the write lock.
+func (s *shard[K, V]) deleteLocked(h uint64, key K, now int64, rm *removals[K, V]) bool {
 	e := s.lookup(h, key)
 	if e == nil {
 		return false
 	}
-	live := !e.expired(clk.Now())
+	live := !e.expired(now)
 	why := ReasonDeleted
 	if !live {
 		why = ReasonExpired
@@ -533,9 +543,11 @@ func (s *shard[K, V]) rich() bool {
 // once, trying each in turn from where the last steal stopped, and reports
 // whether it did. Callers hold this shard's write lock; a shard is only
 // tried, never waited for, so two shards stealing from each other cannot
-// deadlock.
+// deadlock. Inside an Atomic, the other shards the same Tx holds are the
+// caller's already: they are evicted from without locking.
 func (s *shard[K, V]) steal(now int64, rm *removals[K, V]) bool {
 	n := len(s.peers)
+	tx := s.txOwner.Load()
 	for range n - 1 {
 		j := s.nextPeer & (n - 1)
 		s.nextPeer = j + 1
@@ -544,6 +556,12 @@ func (s *shard[K, V]) steal(now int64, rm *removals[K, V]) bool {
 			s.nextPeer = j + 1
 		}
 		o := &s.peers[j]
+		if tx != nil && o.txOwner.Load() == tx {
+			if !o.closed && o.evictOne(now, rm) {
+				return true
+			}
+			continue
+		}
 		if !o.tryLock() {
 			continue
 		}
