@@ -241,6 +241,9 @@ func (s *shard[K, V]) addStats(st *Stats) {
 	st.Rejected += s.rejected
 	st.Evictions += s.evictions
 	st.Expirations += s.expirations
+	if s.wheel != nil {
+		st.Expiring += s.wheel.Len()
+	}
 }
 
 // pair is one key and its value, as collect copies them.

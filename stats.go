@@ -20,8 +20,11 @@ type Stats struct {
 	Rejected    uint64
 	Evictions   uint64 // entries removed to respect MaxEntries or MaxCost
 	Expirations uint64 // entries removed because their deadline passed
-	Entries     int    // entries held now, as Len reports
-	Cost        int64  // sum of the held entries' costs, saturating at math.MaxInt64
+	// Expiring counts the held entries that have a deadline (those past it
+	// but not yet reclaimed included), as Redis's INFO keyspace "expires".
+	Expiring int
+	Entries  int   // entries held now, as Len reports
+	Cost     int64 // sum of the held entries' costs, saturating at math.MaxInt64
 }
 
 // HitRatio returns Hits / (Hits + Misses), or 0 before the first Get.

@@ -46,6 +46,7 @@ type client struct {
 	tx *tx
 
 	closeAfterReply bool
+	failed          bool // the running command answered an error
 
 	// scratch buffers reused across commands.
 	keyIdx []int

@@ -40,24 +40,30 @@ func cmdGetBit(c *client, args [][]byte) {
 }
 
 func cmdBitCount(c *client, args [][]byte) {
+	v, ok := c.get(lookupKey(args[1]))
+	if !ok {
+		// Redis answers 0 for a missing key before reading the range.
+		c.w.Int(0)
+		return
+	}
 	r, err := strval.ParseBitCountArgs(args[2:])
 	if err != nil {
 		c.errorReply(err.Error())
 		return
 	}
-	v, _ := c.get(lookupKey(args[1]))
-	c.w.Int(strval.BitCountRange(v, r))
+	c.w.Int(strval.BitCount(v, r.Start, r.End, r.Bit))
 }
 
 func cmdLCS(c *client, args [][]byte) {
 	opts, err := strval.ParseLCSArgs(args[3:])
+	opts.MaxLen = c.srv.set.protoMaxBulkLen.Load()
 	if err != nil {
 		c.errorReply(err.Error())
 		return
 	}
 	a, _ := c.get(lookupKey(args[1]))
 	b, _ := c.get(lookupKey(args[2]))
-	res, err := strval.LCS(a, b, opts, c.srv.set.protoMaxBulkLen.Load())
+	res, err := strval.LCS(a, b, opts)
 	if err != nil {
 		c.errorReply(err.Error())
 		return
@@ -76,11 +82,11 @@ func cmdLCS(c *client, args [][]byte) {
 			}
 			c.w.ArrayHeader(n)
 			c.w.ArrayHeader(2)
-			c.w.Int(m.A[0])
-			c.w.Int(m.A[1])
+			c.w.Int(m.AStart)
+			c.w.Int(m.AEnd)
 			c.w.ArrayHeader(2)
-			c.w.Int(m.B[0])
-			c.w.Int(m.B[1])
+			c.w.Int(m.BStart)
+			c.w.Int(m.BEnd)
 			if opts.WithMatchLen {
 				c.w.Int(m.Len)
 			}

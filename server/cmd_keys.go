@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/shardcache/shardcache/server/config"
+	"github.com/shardcache/shardcache/server/internal/strval"
 )
 
 // argKeys returns args[1:] as lookup keys.
@@ -279,7 +280,7 @@ func cmdFlush(c *client, args [][]byte) {
 
 // parseInt reads an integer argument with Redis's rules.
 func parseInt(b []byte) (int64, bool) {
-	return strvalParseInt(b)
+	return strval.ParseInt(b)
 }
 
 // int01 answers :1 for true and :0 for false.

@@ -75,7 +75,7 @@ func (o *setOptions) deadline(cmd string) (time.Time, string) {
 	if !ok {
 		return time.Time{}, errNotInteger
 	}
-	ms, err := strval.ExpireMillis(time.Now(), n, o.unit, o.absolute, cmd)
+	ms, err := strval.SetExpireMillis(cmd, time.Now(), n, o.unit, o.absolute)
 	if err != nil {
 		return time.Time{}, err.Error()
 	}
@@ -166,7 +166,7 @@ func setEx(unit strval.Unit, name string) func(c *client, args [][]byte) {
 			c.errorReply(errNotInteger)
 			return
 		}
-		ms, err := strval.ExpireMillis(time.Now(), n, unit, false, name)
+		ms, err := strval.SetExpireMillis(name, time.Now(), n, unit, false)
 		if err != nil {
 			c.errorReply(err.Error())
 			return
@@ -400,7 +400,8 @@ func cmdSetRange(c *client, args [][]byte) {
 	msg := ""
 	c.atomic1(key, func(t *etx) {
 		e, found := t.Get(key)
-		v, created, err := strval.SetRange(e.Value, found, off, args[3], c.srv.set.protoMaxBulkLen.Load())
+		v, created, err := strval.SetRange(e.Value, off, args[3], c.srv.set.protoMaxBulkLen.Load())
+		_ = found
 		if err != nil {
 			msg = err.Error()
 			return

@@ -47,7 +47,11 @@ func (c *client) process(args [][]byte) {
 		c.rejectCommand("OOM command not allowed when used memory > 'maxmemory'.")
 		return
 	}
+	c.failed = false
 	cmd.run(c, args)
+	if c.failed {
+		cmd.stats.failed.Add(1)
+	}
 	srv.commandsProcessed.Add(1)
 	d := time.Since(start)
 	cmd.stats.record(d)

@@ -190,7 +190,7 @@ func (o *opsSampler) run(s *Server) {
 // expiresEstimate returns the number of keys with a TTL and their average
 // TTL in milliseconds, for INFO keyspace.
 func (s *Server) expiresEstimate() (n int64, avgMs int64) {
-	n = int64(s.cache.Expiring())
+	n = int64(s.cache.Stats().Expiring)
 	if n == 0 {
 		return 0, 0
 	}

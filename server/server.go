@@ -58,6 +58,9 @@ type Server struct {
 	keyspaceHits        atomic.Uint64
 	keyspaceMisses      atomic.Uint64
 	dirty               atomic.Int64 // changes since the last successful save
+	authFailures        atomic.Uint64
+	errors              errorCounts
+	ops                 opsSampler
 }
 
 // New builds a server from cfg: the keyspace (loading dir/dbfilename if it
