@@ -58,18 +58,26 @@ func BenchmarkReader(b *testing.B) {
 			}
 		})
 	}
-	// A 1 MiB SET grows the buffer and gives it back: the cost of a big command.
-	b.Run("cmd=set-1MiB", func(b *testing.B) {
-		in := []byte(multibulk("SET", "key:000000000001", strings.Repeat("v", 1<<20)))
-		r := NewReader(&repeatReader{b: in}, Limits{})
-		b.SetBytes(int64(len(in)))
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := r.ReadCommand(); err != nil {
-				b.Fatal(err)
-			}
+	// 1 MiB SETs. Back to back (pipelined), the buffer stays large; alone
+	// (each read stops at the end of the command, as when a client waits for
+	// the reply), the buffer grows for each and is given back after it.
+	in := []byte(multibulk("SET", "key:000000000001", strings.Repeat("v", 1<<20)))
+	for _, pipelined := range []bool{true, false} {
+		name := "cmd=set-1MiB/pipelined"
+		if !pipelined {
+			name = "cmd=set-1MiB/alone"
 		}
-	})
+		b.Run(name, func(b *testing.B) {
+			r := NewReader(&repeatReader{b: in, stop: !pipelined}, Limits{})
+			b.SetBytes(int64(len(in)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := r.ReadCommand(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
 
 // BenchmarkWriter encodes replies and flushes them to a discarding writer;

@@ -148,6 +148,9 @@ func (r *Reader) ReadCommand() (args [][]byte, err error) {
 		}
 		if done {
 			base := r.buf[r.start:]
+			if cap(r.args) < len(r.spans) {
+				r.args = make([][]byte, 0, len(r.spans))
+			}
 			for _, s := range r.spans {
 				r.args = append(r.args, base[s.off:s.off+s.n:s.off+s.n])
 			}
@@ -249,6 +252,13 @@ func (r *Reader) parse() (bool, error) {
 		if r.end-r.pos < r.bulk+2 {
 			return false, nil
 		}
+		if len(r.spans) == cap(r.spans) {
+			// Double, but never past the declared count: a client cannot
+			// make the Reader allocate for arguments it has not sent.
+			spans := make([]span, len(r.spans), len(r.spans)+min(max(len(r.spans), 8), r.left))
+			copy(spans, r.spans)
+			r.spans = spans
+		}
 		r.spans = append(r.spans, span{off: r.pos - r.start, n: r.bulk})
 		r.advance(r.bulk + 2) // the two bytes after the payload go unchecked, as in Redis
 		r.bulk = -1
@@ -331,14 +341,15 @@ func (r *Reader) fill() error {
 		r.start = 0
 	}
 	if free := len(r.buf) - r.end; free < readSize {
+		size := max(2*len(r.buf), readSize)
 		need := r.end + 1
 		if r.left > 0 && r.bulk >= 0 {
 			need = r.pos + r.bulk + 2
+			size = min(size, max(need, r.end+readSize))
 		}
 		// Grow only for bytes that have arrived: the buffer stays within
 		// four times what it holds, however large a length was declared.
 		if free == 0 || need > len(r.buf) && r.end >= len(r.buf)/2 {
-			size := min(max(2*len(r.buf), readSize), max(need, r.end+readSize))
 			buf := make([]byte, size)
 			copy(buf, r.buf[:r.end])
 			r.buf = buf
