@@ -372,3 +372,31 @@ func ExampleCache_Atomic() {
 	// post expires in 1h0m0s
 	// MSETNX stored: false post = hello
 }
+
+// Scan iterates with a cursor, a few keys per call, as Redis's SCAN does:
+// every key present for the whole iteration is returned, whatever is
+// written meanwhile. Between calls no lock is held and nothing is kept.
+func ExampleCache_Scan() {
+	c, err := shardcache.New(shardcache.Config[string, int]{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	for i := range 25 {
+		c.Set(fmt.Sprintf("user:%02d", i), i)
+	}
+
+	var all, batch []string
+	cursor := uint64(0)
+	for {
+		batch, cursor = c.Scan(cursor, 10, batch[:0]) // SCAN cursor COUNT 10
+		all = append(all, batch...)
+		if cursor == 0 {
+			break
+		}
+	}
+	slices.Sort(all)
+	fmt.Println(len(all), all[0], all[24])
+	// Output:
+	// 25 user:00 user:24
+}

@@ -52,8 +52,17 @@ func (t *table[K, V]) init(hint int) {
 // of the hash times 2^64/φ (Fibonacci hashing), which spreads even hashes
 // that differ only in their low bits, the bits that picked the shard.
 func (t *table[K, V]) home(h uint64) uint64 {
-	return (h * 0x9e3779b97f4a7c15) >> t.shift
+	return position(h) >> t.shift
 }
+
+// fibonacci is 2^64/φ, rounded to an odd number: multiplying by it is a
+// bijection of the 64-bit hashes.
+const fibonacci = 0x9e3779b97f4a7c15
+
+// position returns h's place in the order every table of every size
+// shares: its home slot is the top bits of position(h), whatever the
+// table's size, which is what lets Scan resume across growth (scan.go).
+func position(h uint64) uint64 { return h * fibonacci }
 
 // lookup returns the entry for key, or nil. It reads only: safe under the
 // read lock, and it must never allocate or write (Get calls it).
