@@ -5,17 +5,13 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/shardcache/shardcache/server/resp"
 )
-
-// flushAt is the reply size past which the loop flushes in the middle of a
-// pipeline, so that a client sending thousands of commands at once does not
-// make us buffer all their replies.
-const flushAt = 64 << 10
 
 // client is one connection's state. Its fields are owned by the
 // connection's goroutine, except those marked atomic, which CLIENT LIST,
@@ -46,60 +42,96 @@ type client struct {
 	tx *tx
 
 	closeAfterReply bool
+	deadlineSet     bool // a read deadline is set on conn (timeout)
 	failed          bool // the running command answered an error
+	// multiExecRejected: the command being checked is EXEC, whose refusal
+	// inside MULTI aborts the transaction (rejectCommand).
+	multiExecRejected bool
 
 	// scratch buffers reused across commands.
 	keyIdx []int
 }
 
 // serve runs the connection loop: read the commands the client sent, run
-// each, and flush the replies once per batch (when no more input is
-// buffered), so that a pipeline of N commands costs one write.
+// each, and flush the replies once per batch. The flush happens in
+// connReader.Read, just before the Reader must wait on the socket for more
+// bytes: a pipeline of N commands that arrived together costs one write,
+// and no reply is ever held back while we wait for the client.
 func (c *client) serve() {
 	defer c.srv.dropClient(c)
-	timeout := c.srv.idleTimeout()
-	for {
-		if c.r.Buffered() == 0 {
-			if c.w.Buffered() > 0 {
-				if err := c.w.Flush(); err != nil {
-					return
-				}
-			}
-			if c.srv.closing.Load() || c.killed.Load() {
-				return
-			}
-			if timeout = c.srv.idleTimeout(); timeout > 0 {
-				c.conn.SetReadDeadline(time.Now().Add(timeout))
-			} else {
-				c.conn.SetReadDeadline(time.Time{})
-			}
+	defer func() {
+		// A bug in a command must cost its client the connection, never
+		// the process and everyone else's data.
+		if p := recover(); p != nil {
+			c.srv.log.Error("command panicked; closing its client", "client", c.raddr, "panic", p, "stack", string(debug.Stack()))
+			c.w.Error("ERR internal error")
+			c.w.Flush()
 		}
+	}()
+	for {
 		args, err := c.r.ReadCommand()
 		if err != nil {
 			var pe *resp.ProtocolError
-			if errors.As(err, &pe) {
-				c.errorReply("ERR " + pe.Msg)
-				c.w.Flush()
+			switch {
+			case errors.As(err, &pe):
+				c.w.Error("ERR " + pe.Msg)
 				c.srv.log.Debug("protocol error", "client", c.raddr, "err", pe.Msg)
-			} else if errors.Is(err, os.ErrDeadlineExceeded) && timeout > 0 && !c.srv.closing.Load() {
+			case errors.Is(err, errIdle):
 				c.srv.log.Debug("closing idle client", "client", c.raddr)
-			} else if !errors.Is(err, io.EOF) && !errors.Is(err, os.ErrDeadlineExceeded) && !errors.Is(err, net.ErrClosed) {
+			case !errors.Is(err, io.EOF) && !errors.Is(err, os.ErrDeadlineExceeded) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, errLeaving):
 				c.srv.log.Debug("read error", "client", c.raddr, "err", err)
 			}
 			c.w.Flush()
 			return
 		}
 		c.process(args)
-		if c.closeAfterReply || c.killed.Load() {
+		if c.closeAfterReply {
 			c.w.Flush()
 			return
 		}
-		if c.w.Buffered() >= flushAt {
-			if err := c.w.Flush(); err != nil {
-				return
-			}
+	}
+}
+
+// errIdle ends a client that stayed idle past the timeout directive;
+// errLeaving one that was killed or whose server shuts down.
+var (
+	errIdle    = errors.New("idle timeout")
+	errLeaving = errors.New("client leaving")
+)
+
+// connReader is what a client's resp.Reader reads from. The Reader calls
+// Read only when it has no complete command buffered, that is when the
+// replies so far are all the client will get until it sends more: so Read
+// flushes them first, then applies the idle timeout and waits.
+type connReader struct{ c *client }
+
+func (r connReader) Read(p []byte) (int, error) {
+	c := r.c
+	if c.w.Buffered() > 0 {
+		if err := c.w.Flush(); err != nil {
+			return 0, err
 		}
 	}
+	if c.srv.closing.Load() || c.killed.Load() {
+		return 0, errLeaving
+	}
+	timeout := c.srv.idleTimeout()
+	if timeout > 0 {
+		c.conn.SetReadDeadline(time.Now().Add(timeout))
+	} else if c.deadlineSet {
+		c.conn.SetReadDeadline(time.Time{})
+	}
+	c.deadlineSet = timeout > 0
+	n, err := c.conn.Read(p)
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		if c.srv.closing.Load() || c.killed.Load() {
+			return n, errLeaving
+		}
+		if timeout > 0 {
+			return n, errIdle
+		}
+	}
+	return n, err
 }
 
 // clients is the registry of connected clients, for CLIENT LIST/KILL,

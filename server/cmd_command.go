@@ -83,7 +83,7 @@ func cmdCommandInfo(c *client, args [][]byte) {
 	for _, a := range args[2:] {
 		cmd, parent := c.srv.findCommand(string(a))
 		if cmd == nil {
-			c.w.NullArray()
+			c.w.Null()
 			continue
 		}
 		c.srv.writeCommandInfo(c, cmd, parent)
@@ -109,14 +109,18 @@ func (s *Server) writeCommandInfo(c *client, cmd, parent *command) {
 	for _, cat := range cats {
 		c.w.SimpleString(cat)
 	}
-	c.w.ArrayHeader(0) // tips
+	c.w.SetHeader(0) // tips
 	if ks.first == 0 {
-		c.w.ArrayHeader(0)
-	} else {
-		c.w.ArrayHeader(1)
-		c.w.MapHeader(4)
-		c.w.BulkString("flags")
 		c.w.SetHeader(0)
+	} else {
+		c.w.SetHeader(1)
+		c.w.MapHeader(3)
+		c.w.BulkString("flags")
+		kf := keySpecFlags(cmd)
+		c.w.SetHeader(len(kf))
+		for _, f := range kf {
+			c.w.SimpleString(f)
+		}
 		c.w.BulkString("begin_search")
 		c.w.MapHeader(2)
 		c.w.BulkString("type")
@@ -143,7 +147,7 @@ func (s *Server) writeCommandInfo(c *client, cmd, parent *command) {
 		c.w.Int(0)
 	}
 	if cmd.sub == nil {
-		c.w.ArrayHeader(0)
+		c.w.SetHeader(0)
 		return
 	}
 	names := make([]string, 0, len(cmd.sub))
@@ -151,7 +155,7 @@ func (s *Server) writeCommandInfo(c *client, cmd, parent *command) {
 		names = append(names, n)
 	}
 	slices.Sort(names)
-	c.w.ArrayHeader(len(names))
+	c.w.SetHeader(len(names))
 	for _, n := range names {
 		s.writeCommandInfo(c, cmd.sub[n], cmd)
 	}
@@ -334,3 +338,17 @@ var (
 		"REFCOUNT <key>", "    Return the number of references of the value associated with the specified", "    <key>.",
 		"HELP", "    Print this help."}
 )
+
+// keySpecFlags are the flags of cmd's key spec, as Redis 7 names them: how
+// the command uses its keys' data.
+func keySpecFlags(cmd *command) []string {
+	switch {
+	case cmd.flags&flagReadonly != 0:
+		return []string{"RO", "access"}
+	case cmd.name == "del" || cmd.name == "unlink" || cmd.name == "getdel":
+		return []string{"RM", "delete"}
+	case cmd.name == "set" || cmd.name == "mset" || cmd.name == "msetnx" || cmd.name == "setex" || cmd.name == "psetex" || cmd.name == "setnx":
+		return []string{"OW", "update"}
+	}
+	return []string{"RW", "update"}
+}

@@ -140,7 +140,7 @@ func cmdHello(c *client, args [][]byte) {
 		c.setAuthed()
 	}
 	if !c.authed {
-		c.errorReply("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		c.errorReply("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
 		return
 	}
 	if hasName {
@@ -273,12 +273,6 @@ func (c *client) info(now time.Time) string {
 	b.WriteString(cmd)
 	b.WriteString(" user=default redir=-1 resp=")
 	b.WriteString(strconv.Itoa(int(c.proto.Load())))
-	if n := loadString(&c.libName); n != "" {
-		b.WriteString(" lib-name=" + n)
-	}
-	if v := loadString(&c.libVer); v != "" {
-		b.WriteString(" lib-ver=" + v)
-	}
 	b.WriteByte('\n')
 	return b.String()
 }

@@ -34,6 +34,7 @@ func incrBy(delta int64, fromArg, negate bool) func(c *client, args [][]byte) {
 			if err != nil {
 				return
 			}
+			v = v[:len(v):len(v)] // not raw (isRaw): Redis encodes counters as int
 			t.SetKeepTTL(ownKey(args[1]), v)
 			c.changed(key, 1)
 		})
@@ -55,6 +56,7 @@ func cmdIncrByFloat(c *client, args [][]byte) {
 		if err != nil {
 			return
 		}
+		v = markFloat(v) // Redis encodes the result embstr, even "3"
 		t.SetKeepTTL(ownKey(args[1]), v)
 		c.changed(key, 1)
 	})

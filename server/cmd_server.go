@@ -5,8 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/shardcache/shardcache/server/internal/strval"
 )
 
 func cmdTime(c *client, args [][]byte) {
@@ -85,6 +83,10 @@ func cmdShutdown(c *client, args [][]byte) {
 
 func cmdSlowlogGet(c *client, args [][]byte) {
 	n := 10
+	if len(args) > 3 {
+		c.errorReply("ERR unknown subcommand or wrong number of arguments for '" + string(args[1]) + "'. Try SLOWLOG HELP.")
+		return
+	}
 	if len(args) == 3 {
 		v, ok := parseInt(args[2])
 		if !ok || v < -1 {
@@ -160,16 +162,16 @@ func cmdObjectEncoding(c *client, args [][]byte) {
 		c.w.Null()
 		return
 	}
-	c.w.BulkString(strval.Encoding(v, isRaw(v)))
+	c.w.BulkString(encoding(v))
 }
 
 func cmdObjectFreq(c *client, args [][]byte) {
-	if !c.srv.lfu() {
-		c.errorReply("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
-		return
-	}
 	if _, ok := c.peek(lookupKey(args[2])); !ok {
 		c.w.Null()
+		return
+	}
+	if !c.srv.lfu() {
+		c.errorReply("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
 		return
 	}
 	// The engine's TinyLFU sketch is not exposed per key; Redis's own
@@ -178,12 +180,12 @@ func cmdObjectFreq(c *client, args [][]byte) {
 }
 
 func cmdObjectIdletime(c *client, args [][]byte) {
-	if c.srv.lfu() {
-		c.errorReply("ERR An LRU maxmemory policy is not selected, access time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
-		return
-	}
 	if _, ok := c.peek(lookupKey(args[2])); !ok {
 		c.w.Null()
+		return
+	}
+	if c.srv.lfu() {
+		c.errorReply("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
 		return
 	}
 	c.w.Int(0)
@@ -217,4 +219,14 @@ func helpReply(lines ...string) func(c *client, args [][]byte) {
 			c.w.SimpleString(l)
 		}
 	}
+}
+
+// cmdFunctionFlush answers FUNCTION FLUSH [ASYNC|SYNC]: there are no
+// functions to flush.
+func cmdFunctionFlush(c *client, args [][]byte) {
+	if len(args) > 3 || len(args) == 3 && !strings.EqualFold(string(args[2]), "ASYNC") && !strings.EqualFold(string(args[2]), "SYNC") {
+		c.errorReply("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
+		return
+	}
+	c.w.SimpleString("OK")
 }

@@ -29,37 +29,38 @@ func cmdGet(c *client, args [][]byte) {
 type setOptions struct {
 	nx, xx, get, keepTTL, persist bool
 	expire                        []byte // the EX/PX/EXAT/PXAT argument
+	expireKind                    string // "EX", "PX", "EXAT", "PXAT", "KEEPTTL", "PERSIST" or ""
 	unit                          strval.Unit
 	absolute                      bool
 }
 
-// parseSetOptions reads SET's options (from args[from:]), or GETEX's when
-// getex is set, with Redis's rules for which may be combined.
+// parseSetOptions reads SET's options, or GETEX's when getex is set, with
+// Redis's rules: an option may repeat (the last value wins) but not meet
+// another of its family (NX with XX; EX, PX, EXAT, PXAT, KEEPTTL and PERSIST
+// with one another).
 func parseSetOptions(args [][]byte, getex bool) (o setOptions, ok bool) {
 	for i := 0; i < len(args); i++ {
-		a := args[i]
+		opt := strings.ToUpper(string(args[i]))
 		hasNext := i+1 < len(args)
-		expireSet := o.expire != nil || o.keepTTL || o.persist
+		expireOK := o.expireKind == "" || o.expireKind == opt
 		switch {
-		case !getex && strings.EqualFold(string(a), "NX") && !o.xx:
+		case !getex && opt == "NX" && !o.xx:
 			o.nx = true
-		case !getex && strings.EqualFold(string(a), "XX") && !o.nx:
+		case !getex && opt == "XX" && !o.nx:
 			o.xx = true
-		case !getex && strings.EqualFold(string(a), "GET"):
+		case !getex && opt == "GET":
 			o.get = true
-		case !getex && strings.EqualFold(string(a), "KEEPTTL") && !expireSet:
-			o.keepTTL = true
-		case getex && strings.EqualFold(string(a), "PERSIST") && !expireSet:
-			o.persist = true
-		case (strings.EqualFold(string(a), "EX") || strings.EqualFold(string(a), "PX") ||
-			strings.EqualFold(string(a), "EXAT") || strings.EqualFold(string(a), "PXAT")) && !expireSet && hasNext:
-			u := strings.ToUpper(string(a))
+		case !getex && opt == "KEEPTTL" && expireOK:
+			o.keepTTL, o.expireKind = true, opt
+		case getex && opt == "PERSIST" && expireOK:
+			o.persist, o.expireKind = true, opt
+		case (opt == "EX" || opt == "PX" || opt == "EXAT" || opt == "PXAT") && expireOK && hasNext:
 			o.unit = strval.Seconds
-			if u[0] == 'P' {
+			if opt[0] == 'P' {
 				o.unit = strval.Millis
 			}
-			o.absolute = strings.HasSuffix(u, "AT")
-			o.expire = args[i+1]
+			o.absolute = strings.HasSuffix(opt, "AT")
+			o.expire, o.expireKind = args[i+1], opt
 			i++
 		default:
 			return o, false
@@ -365,13 +366,44 @@ func cmdAppend(c *client, args [][]byte) {
 	c.w.Int(int64(n))
 }
 
-// rawCap is the capacity given to values Redis would encode "raw": one more
-// than their length, which Encoding reads as the raw mark.
-func rawCap(n int) int { return n + 1 }
+// A value's spare capacity records how it was made, for OBJECT ENCODING,
+// whose answer in Redis depends on a string's history as well as its
+// content (and never costs a byte of its own):
+//   - none: encoded by content, as SET encodes (int, embstr or raw);
+//   - one byte: raw, as APPEND, SETRANGE and SETBIT leave strings;
+//   - two bytes: embstr whatever the content, as INCRBYFLOAT leaves them.
+//
+// Values stored by the other commands are copied with no spare capacity
+// (ownValue). A snapshot does not keep the mark: after a restart values
+// are encoded by content, as Redis re-encodes strings it loads.
+const (
+	rawMark   = 1
+	floatMark = 2
+)
 
-// isRaw reports whether v was built by a command that leaves Redis's
-// strings raw-encoded (APPEND, SETRANGE, SETBIT).
-func isRaw(v []byte) bool { return cap(v) > len(v) }
+// rawCap is the capacity of a raw value of length n.
+func rawCap(n int) int { return n + rawMark }
+
+// isRaw reports whether v carries the raw mark.
+func isRaw(v []byte) bool { return cap(v)-len(v) == rawMark }
+
+// markFloat copies v with the INCRBYFLOAT mark.
+func markFloat(v []byte) []byte {
+	out := make([]byte, len(v), len(v)+floatMark)
+	copy(out, v)
+	return out
+}
+
+// encoding is OBJECT ENCODING's answer for v.
+func encoding(v []byte) string {
+	switch cap(v) - len(v) {
+	case rawMark:
+		return "raw"
+	case floatMark:
+		return strval.FloatEncoding(v)
+	}
+	return strval.Encoding(v, false)
+}
 
 func cmdStrlen(c *client, args [][]byte) {
 	v, _ := c.get(lookupKey(args[1]))

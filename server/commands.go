@@ -153,7 +153,7 @@ func (s *Server) commandTable() table {
 		sub("help", 2, f, keySpec{}, helpReply(objectHelp...)),
 	)
 	group("function", -2,
-		sub("flush", -2, w, keySpec{}, cmdOK),
+		sub("flush", -2, w, keySpec{}, cmdFunctionFlush),
 	)
 	s.addCommandCommand(t)
 	return t

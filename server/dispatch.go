@@ -12,6 +12,7 @@ func (c *client) process(args [][]byte) {
 	srv := c.srv
 	start := time.Now()
 	c.lastActive.Store(start.UnixNano())
+	c.multiExecRejected = false
 	cmd, parent := srv.cmds.lookup(args[0]), (*command)(nil)
 	if cmd == nil {
 		c.rejectCommand(unknownCommand(args))
@@ -21,6 +22,7 @@ func (c *client) process(args [][]byte) {
 		c.rejectCommand("NOAUTH Authentication required.")
 		return
 	}
+	c.multiExecRejected = cmd.run != nil && cmd.name == "exec"
 	if !arityOK(cmd.arity, len(args)) {
 		c.rejectCommand("ERR wrong number of arguments for '" + cmd.name + "' command")
 		return
@@ -31,14 +33,14 @@ func (c *client) process(args [][]byte) {
 			c.rejectCommand("ERR unknown subcommand '" + clip(string(args[1]), 128) + "'. Try " + strings.ToUpper(cmd.name) + " HELP.")
 			return
 		}
-		if !arityOK(sub.arity, len(args)-1) {
+		if !arityOK(sub.arity, len(args)) {
 			c.rejectCommand("ERR wrong number of arguments for '" + cmd.name + "|" + sub.name + "' command")
 			return
 		}
 		parent, cmd = cmd, sub
 	}
 	name := cmd.fullName(parent)
-	c.lastCmd.Store(&cmd.name)
+	c.lastCmd.Store(&name)
 	if c.multi != nil && cmd.flags&flagNoMulti == 0 {
 		c.queue(cmd, args)
 		return
@@ -62,11 +64,20 @@ func (c *client) process(args [][]byte) {
 // MULTI it also marks the transaction to be discarded at EXEC, as Redis
 // does for errors found while queueing.
 func (c *client) rejectCommand(msg string) {
+	c.srv.rejectedCalls.Add(1)
+	c.srv.errors.count(msg)
+	if c.multiExecRejected {
+		// EXEC itself refused: Redis discards any transaction and says
+		// why, in or out of MULTI.
+		c.multi = nil
+		c.unwatch()
+		c.w.Error("EXECABORT Transaction discarded because of: " + strings.TrimPrefix(msg, "ERR "))
+		return
+	}
 	if c.multi != nil {
 		c.multi.failed = true
 	}
-	c.srv.rejectedCalls.Add(1)
-	c.errorReply(msg)
+	c.w.Error(msg)
 }
 
 // arityOK checks n arguments (the name included) against Redis's arity

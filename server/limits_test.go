@@ -251,4 +251,3 @@ func TestMaxMemoryEvicts(t *testing.T) {
 		t.Fatalf("CONFIG GET maxmemory = %q", got)
 	}
 }
-

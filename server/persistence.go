@@ -59,7 +59,9 @@ func (p *persistence) stop() {
 }
 
 // enabled reports whether snapshots have somewhere to go: dir is set.
-func (p *persistence) enabled() bool { return p.srv.set.dir.Load() != nil && *p.srv.set.dir.Load() != "" }
+func (p *persistence) enabled() bool {
+	return p.srv.set.dir.Load() != nil && *p.srv.set.dir.Load() != ""
+}
 
 // path is the snapshot file: dir/dbfilename.
 func (p *persistence) path() string {

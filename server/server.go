@@ -76,6 +76,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		runID:   newRunID(),
 		done:    make(chan struct{}),
 	}
+	s.persist.srv = s
 	s.cmds = s.commandTable()
 	if err := s.applyConfig(); err != nil {
 		return nil, err
@@ -91,6 +92,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	}
 	s.ready.Store(true)
 	s.persist.start(s)
+	go s.ops.run(s)
 	return s, nil
 }
 
@@ -168,15 +170,16 @@ func (s *Server) accept(conn net.Conn) {
 		return
 	}
 	c := &client{
-		srv:     s,
-		id:      s.clients.nextID.Add(1),
-		conn:    conn,
-		r:       resp.NewReader(conn, s.limits()),
+		srv:  s,
+		id:   s.clients.nextID.Add(1),
+		conn: conn,
+
 		w:       resp.NewWriter(conn),
 		laddr:   conn.LocalAddr().String(),
 		raddr:   conn.RemoteAddr().String(),
 		created: time.Now(),
 	}
+	c.r = resp.NewReader(connReader{c}, s.limits())
 	c.authed = !s.needsAuth()
 	c.r.SetAuthenticated(c.authed)
 	c.proto.Store(2)

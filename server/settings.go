@@ -64,10 +64,16 @@ func (s *Server) applyConfig() error {
 	v := s.cfg.Snapshot()
 	s.set.mirror(v)
 	s.slowlog.max = v.SlowlogMaxLen
+	startLFU := v.MaxMemoryPolicy == config.PolicyAllKeysLFU
 	s.cfg.OnChange("maxmemory-policy", func(old, cur config.Values) error {
-		if old.MaxMemoryPolicy != config.PolicyNoEviction && cur.MaxMemoryPolicy != config.PolicyNoEviction {
-			// The engine picks its admission policy in New.
-			return errors.New("switching between allkeys-lru and allkeys-lfu needs a restart")
+		// The engine's admission filter is chosen in New: a running
+		// server switches between noeviction and the evicting policy it
+		// started with, not between LRU and LFU.
+		switch {
+		case cur.MaxMemoryPolicy == config.PolicyAllKeysLFU && !startLFU:
+			return errors.New("allkeys-lfu needs a restart: the admission filter is chosen at start")
+		case cur.MaxMemoryPolicy == config.PolicyAllKeysLRU && startLFU:
+			return errors.New("allkeys-lru needs a restart: the admission filter is chosen at start")
 		}
 		return s.cache.SetMaxCost(engineMaxCost(&cur))
 	})
@@ -121,4 +127,3 @@ func (l *slowlog) setMax(n int) {
 	}
 	l.mu.Unlock()
 }
-

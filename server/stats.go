@@ -1,8 +1,8 @@
 package server
 
 import (
-	"strconv"
 	"math/bits"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"

@@ -14,10 +14,10 @@ import (
 type collector struct {
 	srv *server.Server
 
-	commands, commandSeconds, commandFailed, commandRejected *prometheus.Desc
-	hits, misses, evictions, expirations, keys, bytes, maxBytes  *prometheus.Desc
-	clients, connections, rejectedConns, errors                  *prometheus.Desc
-	snapDuration, snapAge, snapOK, snapSaves, changes, loading   *prometheus.Desc
+	commands, commandSeconds, commandFailed, commandRejected    *prometheus.Desc
+	hits, misses, evictions, expirations, keys, bytes, maxBytes *prometheus.Desc
+	clients, connections, rejectedConns, errors                 *prometheus.Desc
+	snapDuration, snapAge, snapOK, snapSaves, changes, loading  *prometheus.Desc
 }
 
 func newCollector(srv *server.Server) *collector {

@@ -136,7 +136,12 @@ func maskClientFields(r servertest.Reply) servertest.Reply {
 	if r.Kind != servertest.KindBulk && r.Kind != servertest.KindVerbatim || r.Nil {
 		return r
 	}
-	lines := strings.Split(r.Str, "\n")
+	// A RESP3 verbatim string starts with its format, "txt:".
+	prefix, body := "", r.Str
+	if r.Kind == servertest.KindVerbatim && len(body) >= 4 && body[3] == ':' {
+		prefix, body = body[:4], body[4:]
+	}
+	lines := strings.Split(body, "\n")
 	for i, l := range lines {
 		fields := strings.Split(l, " ")
 		for j, f := range fields {
@@ -146,7 +151,7 @@ func maskClientFields(r servertest.Reply) servertest.Reply {
 		}
 		lines[i] = strings.Join(fields, " ")
 	}
-	r.Str = strings.Join(lines, "\n")
+	r.Str = prefix + strings.Join(lines, "\n")
 	r.Raw = r.Encode()
 	return r
 }
