@@ -29,7 +29,7 @@ type client struct {
 	name         atomic.Pointer[string]
 	libName      atomic.Pointer[string]
 	libVer       atomic.Pointer[string]
-	lastActive   atomic.Int64 // unix nanoseconds of the last command's start
+	lastActive   atomic.Int64 // Server.monotonic at the last command's start
 	lastCmd      atomic.Pointer[string]
 	proto        atomic.Int32
 	killed       atomic.Bool

@@ -254,7 +254,7 @@ func (c *client) info(now time.Time) string {
 	b.WriteString(" age=")
 	b.WriteString(strconv.FormatInt(int64(now.Sub(c.created)/time.Second), 10))
 	b.WriteString(" idle=")
-	b.WriteString(strconv.FormatInt(int64(now.Sub(time.Unix(0, c.lastActive.Load()))/time.Second), 10))
+	b.WriteString(strconv.FormatInt(int64((c.srv.monotonic()-time.Duration(c.lastActive.Load()))/time.Second), 10))
 	flags := "N"
 	if c.multi != nil {
 		flags = "x"

@@ -106,6 +106,15 @@ func cmdSet(c *client, args [][]byte) {
 	}
 	var old []byte
 	var had, stored bool
+	if !o.nx && !o.xx && !o.get && !o.keepTTL && deadline.IsZero() {
+		// Plain SET, the hot path: one lookup, no read of the old entry.
+		c.atomic1(key, func(t *etx) {
+			t.Set(ownKey(args[1]), value, 0)
+			c.changed(key, 1)
+		})
+		c.w.SimpleString("OK")
+		return
+	}
 	c.atomic1(key, func(t *etx) {
 		e, found := t.Get(key)
 		had, old = found, e.Value

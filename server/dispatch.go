@@ -2,7 +2,6 @@ package server
 
 import (
 	"strings"
-	"time"
 )
 
 // process runs one command: it finds it in the table, checks
@@ -10,8 +9,10 @@ import (
 // runs it and records its latency.
 func (c *client) process(args [][]byte) {
 	srv := c.srv
-	start := time.Now()
-	c.lastActive.Store(start.UnixNano())
+	// One monotonic clock read per command (no wall clock): it stamps
+	// the client's activity and times the command.
+	start := srv.monotonic()
+	c.lastActive.Store(int64(start))
 	c.multiExecRejected = false
 	cmd, parent := srv.cmds.lookup(args[0]), (*command)(nil)
 	if cmd == nil {
@@ -55,7 +56,7 @@ func (c *client) process(args [][]byte) {
 		cmd.stats.failed.Add(1)
 	}
 	srv.commandsProcessed.Add(1)
-	d := time.Since(start)
+	d := srv.monotonic() - start
 	cmd.stats.record(d)
 	c.maybeSlow(d, name, args)
 }

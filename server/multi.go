@@ -96,10 +96,10 @@ func cmdExec(c *client, args [][]byte) {
 		c.w.ArrayHeader(len(m.cmds))
 		for i := range m.cmds {
 			q := &m.cmds[i]
-			start := time.Now()
+			start := c.srv.monotonic()
 			q.cmd.run(c, q.args)
 			c.srv.commandsProcessed.Add(1)
-			d := time.Since(start)
+			d := c.srv.monotonic() - start
 			q.cmd.stats.record(d)
 			c.maybeSlow(d, q.name, q.args)
 		}

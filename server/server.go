@@ -183,7 +183,7 @@ func (s *Server) accept(conn net.Conn) {
 	c.authed = !s.needsAuth()
 	c.r.SetAuthenticated(c.authed)
 	c.proto.Store(2)
-	c.lastActive.Store(c.created.UnixNano())
+	c.lastActive.Store(int64(s.monotonic()))
 	s.clients.add(c)
 	s.conns.Add(1)
 	go c.serve()

@@ -59,7 +59,7 @@ func TestRedisCLI(t *testing.T) {
 	if out := redisCLI(t, srv, "", "get", "greeting"); out != "hello world\n" {
 		t.Fatalf("get: %q", out)
 	}
-	if out := redisCLI(t, srv, "", "-3", "hello", "3"); !strings.Contains(out, "proto\n3") {
+	if out := redisCLI(t, srv, "", "-3", "hello", "3"); !strings.Contains(out, "proto 3\n") {
 		t.Fatalf("-3 hello 3: %q", out)
 	}
 	// --pipe: the mass-insertion protocol, with its ECHO handshake.
@@ -93,7 +93,7 @@ func TestRedisCLI(t *testing.T) {
 		t.Fatalf("--scan found %d distinct keys, want %d", len(seen), want)
 	}
 	redisCLI(t, srv, "", "set", "big", strings.Repeat("x", 5000))
-	if out := redisCLI(t, srv, "", "--bigkeys"); !strings.Contains(out, `Biggest string found "big" has 5000 bytes`) {
+	if out := redisCLI(t, srv, "", "--bigkeys"); !strings.Contains(out, `Biggest string found '"big"' has 5000 bytes`) || !strings.Contains(out, "Sampled 20002 keys") {
 		t.Fatalf("--bigkeys: %q", out)
 	}
 }
