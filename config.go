@@ -48,8 +48,9 @@ type Config[K comparable, V any] struct {
 	//     which deletes), Update (even for an absent key), GetOrLoad after
 	//     a load (not with a negative ttl) and LoadFrom/LoadFile for each
 	//     entry they store;
-	//   - under the key's shard write lock by Compute, for ComputeSet only:
-	//     there it must not call the cache (that would deadlock).
+	//   - under the key's shard write lock by Compute, for ComputeSet only,
+	//     and by Tx.Set and Tx.SetKeepTTL inside Atomic: there it must not
+	//     call the cache (that would deadlock).
 	// An entry with a negative cost is not stored.
 	Cost func(key K, value V) int64
 

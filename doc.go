@@ -44,8 +44,11 @@
 // the entry it evicted last and fills it with the next new key, so a full
 // cache takes new keys without allocating. GetOrLoad
 // loads missing keys once however many goroutines ask, Compute updates one
-// key atomically, and SaveFile/LoadFile persist the cache in a checksummed
-// format that keeps every entry's remaining lifetime.
+// key atomically and Atomic several keys of different shards, Expire
+// changes an entry's lifetime in place, Scan iterates with a resumable
+// cursor (every key present throughout an iteration is returned once), and
+// SaveFile/LoadFile persist the cache in a checksummed format that keeps
+// every entry's remaining lifetime.
 //
 // docs/design.md in the repository has the diagram and the measurements
 // behind these choices.

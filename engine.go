@@ -294,7 +294,8 @@ func (c *Cache[K, V]) Peek(key K) (V, bool) {
 	return v, true
 }
 
-// Entry is what the cache holds for one key, as GetEntry reads it.
+// Entry is what the cache holds for one key, as GetEntry (and Tx.Get and
+// Tx.Peek) read it.
 type Entry[V any] struct {
 	Value V
 	// TTL is the time the entry has left to live; 0: it never expires.

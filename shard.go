@@ -27,7 +27,15 @@ type shard[K comparable, V any] struct {
 	// under mu.
 	promotions atomic.Uint64
 	fresh      uint64
-	_          [40]byte // 24 + 40 + 4 (+4 alignment) + 8 + 8 + 40 = 128: see TestShardHeaderLayout
+	// txOwner is the Tx holding the shard's lock, if an Atomic does: its
+	// makeRoom may evict from the other shards that Tx holds (steal). It
+	// is written under the write lock and read by steal without it. It and
+	// tx fill part of the header's padding, where they cost Get nothing
+	// (they change only while the write lock keeps readers out) and leave
+	// the shard's size, and so the layout of the shards array, as it was.
+	txOwner atomic.Pointer[Tx[K, V]]
+	tx      *Tx[K, V] // reused by the Atomic calls whose lowest shard this is (tx.go)
+	_       [24]byte  // 24 + 40 + 4 (+4 alignment) + 8 + 8 + 8 + 8 + 24 = 128: see TestShardHeaderLayout
 
 	// pmu guards the policy and the consumption of the read buffer. Writers
 	// take it inside mu (lock/unlock); a reader that finds its ring full
@@ -51,11 +59,6 @@ type shard[K comparable, V any] struct {
 	bigCosts    map[*entry[K, V]]int64        // costs of entries whose cost field holds bigCost; nil until one does
 	spare       *entry[K, V]                  // the last evicted entry, cleared, for the next insert (newEntry)
 	timers      []*expiry.Timer[*entry[K, V]] // timers of entries that left, for the next deadlines (newTimer)
-	// txOwner is the Tx holding the shard's lock, if an Atomic does: its
-	// makeRoom may evict from the other shards that Tx holds (steal). It
-	// is written under the write lock and read by steal without it.
-	txOwner atomic.Pointer[Tx[K, V]]
-	tx      *Tx[K, V] // reused by the Atomic calls whose lowest shard this is (tx.go)
 
 	buf readBuffer[K, V]
 }
