@@ -48,6 +48,28 @@ func (c *clock) refresh() int64 {
 	}
 }
 
+// wall returns the wall-clock Time of clock time d: the epoch's wall
+// reading plus d. at is its inverse, so that a deadline given as a Time
+// reads back as the same Time (to the nanosecond), whatever the coarse
+// clock's lag.
+func (c *clock) wall(d int64) time.Time {
+	if c.manual {
+		// Tests move now by hand: read d relative to it.
+		return time.Now().Add(time.Duration(d - c.now.Load()))
+	}
+	return c.epoch.Add(time.Duration(d))
+}
+
+// at returns the clock time of t: its distance from the epoch, on the
+// monotonic clock if t carries a reading (as time.Now's do), else on the
+// wall clock. It saturates for Times centuries away.
+func (c *clock) at(t time.Time) int64 {
+	if c.manual {
+		return c.now.Load() + int64(time.Until(t))
+	}
+	return int64(t.Sub(c.epoch))
+}
+
 // deadline returns the clock time at which an entry set at now with ttl
 // expires, saturating instead of overflowing for absurdly long TTLs.
 func deadline(now int64, ttl time.Duration) int64 {

@@ -320,7 +320,7 @@ func (c *Cache[K, V]) GetEntry(key K) (Entry[V], bool) {
 	e := Entry[V]{Value: v, Cost: cost}
 	if d != 0 {
 		e.TTL = time.Duration(d - now)
-		e.Deadline = time.Now().Add(e.TTL)
+		e.Deadline = c.clock.wall(d)
 	}
 	return e, true
 }

@@ -1291,7 +1291,7 @@ func TestStats(t *testing.T) {
 			{"set evicts b", func() { c.Set("d", 4) },
 				Stats{Hits: 2, Misses: 1, Sets: 4, Evictions: 1, Entries: 3, Cost: 3}},
 			{"set with ttl evicts c", func() { c.SetWithTTL("e", 5, time.Millisecond) },
-				Stats{Hits: 2, Misses: 1, Sets: 5, Evictions: 2, Entries: 3, Cost: 3}},
+				Stats{Hits: 2, Misses: 1, Sets: 5, Evictions: 2, Expiring: 1, Entries: 3, Cost: 3}},
 			{"e expires", func() { c.advance(2 * time.Millisecond) },
 				Stats{Hits: 2, Misses: 1, Sets: 5, Evictions: 2, Expirations: 1, Entries: 2, Cost: 2}},
 			{"miss on expired", func() { c.Get("e") },

@@ -373,5 +373,10 @@ func (m *model) live() map[int]int {
 func (m *model) stats() Stats {
 	st := m.st
 	st.Entries = len(m.order)
+	for _, k := range m.order {
+		if m.dls[k] != 0 {
+			st.Expiring++
+		}
+	}
 	return st
 }

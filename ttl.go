@@ -27,27 +27,31 @@ func (c *Cache[K, V]) Expire(key K, ttl time.Duration) bool {
 // ExpireAt is Expire with an absolute deadline: the zero Time means never
 // (Expire(key, 0)), a deadline at or before now removes the key
 // (ReasonDeleted), and any other makes the entry expire then. The deadline
-// is turned into a time to live when ExpireAt is called (with time.Until:
-// monotonic if the Time carries a monotonic reading, as time.Now's do),
-// because the cache's clock is monotonic: a later jump of the wall clock
-// does not move the entry's expiry. It reports what Expire reports, at the
-// same cost.
+// is placed on the cache's monotonic clock when ExpireAt is called (by its
+// distance from the cache's creation: monotonic if the Time carries a
+// monotonic reading, as time.Now's do, wall-clock otherwise), so a later
+// jump of the wall clock does not move the entry's expiry, and
+// Entry.Deadline reads back exactly the Time given (Redis's EXPIREAT then
+// EXPIRETIME). It reports what Expire reports, at the same cost.
 func (c *Cache[K, V]) ExpireAt(key K, deadline time.Time) bool {
-	now, d, drop := c.lifetime(ttlUntil(deadline))
+	now, d, drop := c.lifetimeAt(deadline)
 	return c.setLifetime(key, now, d, drop)
 }
 
-// ttlUntil turns an absolute deadline into the ttl Expire reads: 0 for the
-// zero Time (never), negative for a deadline that has passed (remove).
-func ttlUntil(deadline time.Time) time.Duration {
+// lifetimeAt reads an ExpireAt deadline as lifetime reads a ttl.
+func (c *Cache[K, V]) lifetimeAt(deadline time.Time) (now, d int64, drop bool) {
+	now = c.clock.Now()
 	if deadline.IsZero() {
-		return 0
+		return now, 0, false
 	}
-	ttl := time.Until(deadline)
-	if ttl <= 0 {
-		return -1
+	if c.idle.Load() {
+		now = c.clock.refresh() // the janitor sleeps, so the clock is stale
 	}
-	return ttl
+	d = c.clock.at(deadline)
+	if d <= now {
+		return now, 0, true
+	}
+	return now, d, false
 }
 
 // lifetime reads an Expire ttl: the current clock time, the new deadline

@@ -1,6 +1,7 @@
 package shardcache
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -185,4 +186,27 @@ func TestExpireAllocs(t *testing.T) {
 		c.Expire("a", time.Hour)
 		c.Expire("a", 0)
 	}))
+}
+
+// TestExpireAtReadsBack checks that a deadline given to ExpireAt reads back
+// as the same Time from GetEntry and Tx.Get, to the millisecond Redis's
+// EXPIREAT and PEXPIRETIME use, whatever the coarse clock's lag.
+func TestExpireAtReadsBack(t *testing.T) {
+	c, err := New(Config[string, int]{})
+	require.NoError(t, err)
+	defer c.Close()
+	for i := range 50 {
+		k := fmt.Sprint("k", i)
+		c.Set(k, i)
+		want := time.UnixMilli(time.Now().Add(time.Hour).UnixMilli() + int64(i))
+		require.True(t, c.ExpireAt(k, want))
+		e, ok := c.GetEntry(k)
+		require.True(t, ok)
+		assert.Equal(t, want.UnixMilli(), e.Deadline.UnixMilli())
+		c.Atomic([]string{k}, func(tx *Tx[string, int]) {
+			e, _ := tx.Peek(k)
+			assert.Equal(t, want.UnixMilli(), e.Deadline.UnixMilli())
+		})
+		time.Sleep(100 * time.Microsecond)
+	}
 }

@@ -237,7 +237,7 @@ func (tx *Tx[K, V]) entry(s *shard[K, V], e *entry[K, V]) Entry[V] {
 	out := Entry[V]{Value: e.value, Cost: s.costOf(e)}
 	if e.deadline != 0 {
 		out.TTL = time.Duration(e.deadline - tx.now)
-		out.Deadline = time.Now().Add(out.TTL)
+		out.Deadline = tx.c.clock.wall(e.deadline)
 	}
 	return out
 }
@@ -319,7 +319,14 @@ func (tx *Tx[K, V]) Expire(key K, ttl time.Duration) bool {
 // reads it: the zero Time means never, a deadline that has passed deletes
 // the key.
 func (tx *Tx[K, V]) ExpireAt(key K, deadline time.Time) bool {
-	return tx.Expire(key, ttlUntil(deadline))
+	s, h := tx.writable(key)
+	now, d, drop := tx.c.lifetimeAt(deadline)
+	tx.now = max(tx.now, now)
+	live := s.relife(h, key, d, drop, tx.now, tx.rm())
+	if live && d != 0 {
+		tx.scheduled = true
+	}
+	return live
 }
 
 // Delete removes key and reports whether a live entry was removed, as
