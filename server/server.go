@@ -50,6 +50,8 @@ type Server struct {
 	done       chan struct{}
 	persist    persistence
 	peakMemory atomic.Int64
+	loadOnce   sync.Once
+	loadErr    error
 
 	commandsProcessed   atomic.Uint64
 	rejectedCalls       atomic.Uint64
@@ -63,8 +65,8 @@ type Server struct {
 	ops                 opsSampler
 }
 
-// New builds a server from cfg: the keyspace (loading dir/dbfilename if it
-// exists) and the command table. It listens on nothing yet: see Serve.
+// New builds a server from cfg: the keyspace (empty until Load) and the
+// command table. It listens on nothing yet: see Load and Serve.
 func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
@@ -86,23 +88,38 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s.cache = cache
-	if err := s.loadSnapshot(); err != nil {
-		cache.Close()
-		return nil, err
-	}
-	s.ready.Store(true)
-	s.persist.start(s)
 	go s.ops.run(s)
 	return s, nil
 }
 
+// Load loads dir/dbfilename, if snapshots are on and the file exists, and
+// then starts the save rules; the server is Ready after it. Call it once,
+// before Serve (the admin server may already answer /readyz, which says
+// 503 until Load returns); Serve calls it if it was not. A snapshot that
+// fails to load is an error: the caller should stop rather than serve an
+// empty keyspace and overwrite the file at the next save.
+func (s *Server) Load() error {
+	s.loadOnce.Do(func() {
+		s.loadErr = s.loadSnapshot()
+		if s.loadErr == nil {
+			s.persist.start(s)
+			s.ready.Store(true)
+		}
+	})
+	return s.loadErr
+}
+
 // Ready reports whether the server has loaded its data and serves
-// commands: false while a snapshot loads and after Shutdown begins.
+// commands: false until Load returns and after Shutdown begins.
 func (s *Server) Ready() bool { return s.ready.Load() && !s.closing.Load() }
 
 // Serve accepts connections on ln until Shutdown, serving each on its own
 // goroutine. It returns nil after Shutdown, or the listener's error.
 func (s *Server) Serve(ln net.Listener) error {
+	if err := s.Load(); err != nil {
+		ln.Close()
+		return err
+	}
 	s.mu.Lock()
 	if s.closing.Load() {
 		s.mu.Unlock()

@@ -7,8 +7,8 @@
 #  2. Memory: fresh servers, KEYS keys key:000000000001... with 64-byte values loaded through
 #     redis-cli --pipe, DBSIZE checked, then VmRSS from /proc/PID/status: total and bytes per key above the
 #     empty server's RSS.
-# shardcached is built from server/cmd/shardcached (or SHARDCACHED_BIN) and started with --admin-port 0 and
-# SHARDCACHED_ARGS; redis-server with --save "" --appendonly no. SELF=1 puts a second redis-server where
+# shardcached is built from server/cmd/shardcached (or BENCH_SHARDCACHED_BIN) and started with --admin-port 0 and
+# BENCH_SHARDCACHED_ARGS; redis-server with --save "" --appendonly no. SELF=1 puts a second redis-server where
 # shardcached would be, to check the script itself; its ratios show the noise floor (redis-benchmark shares the
 # machine's cores with the server, and at small N two identical servers differ by a third).
 # Env: N (1000000), PIPELINES ("16 1"), ROUNDS (3), CLIENTS (50), KEYS (1000000), TESTS (set,get,incr,mset),
@@ -23,7 +23,7 @@ CLIENTS=${CLIENTS:-50}
 KEYS=${KEYS:-1000000}
 TESTS=${TESTS:-set,get,incr,mset}
 SELF=${SELF:-0}
-SHARDCACHED_ARGS=${SHARDCACHED_ARGS:-}
+BENCH_SHARDCACHED_ARGS=${BENCH_SHARDCACHED_ARGS:-}
 
 for tool in redis-server redis-cli redis-benchmark; do
 	command -v "$tool" >/dev/null || { echo "bench-server: $tool is not on PATH (Debian: apt-get install redis-server redis-tools)" >&2; exit 1; }
@@ -45,7 +45,7 @@ if [ "$SELF" = 1 ]; then
 	log "SELF=1: a second redis-server stands in for shardcached"
 else
 	B=shardcached
-	bin=${SHARDCACHED_BIN:-}
+	bin=${BENCH_SHARDCACHED_BIN:-}
 	if [ -z "$bin" ]; then
 		bin="$tmp/shardcached"
 		log "building $bin from server/cmd/shardcached"
@@ -75,8 +75,8 @@ start() {
 		p=$(free_port)
 		case $s in
 		shardcached)
-			# shellcheck disable=SC2086 # SHARDCACHED_ARGS is a list of words
-			"$bin" --port "$p" --bind 127.0.0.1 --admin-port 0 --dir "$dir" $SHARDCACHED_ARGS >"$dir/log" 2>&1 &
+			# shellcheck disable=SC2086 # BENCH_SHARDCACHED_ARGS is a list of words
+			"$bin" --port "$p" --bind 127.0.0.1 --admin-port 0 --dir "$dir" $BENCH_SHARDCACHED_ARGS >"$dir/log" 2>&1 &
 			;;
 		*)
 			redis-server --port "$p" --bind 127.0.0.1 --save "" --appendonly no --daemonize no --dir "$dir" >"$dir/log" 2>&1 &

@@ -38,7 +38,7 @@ package e2e
 // is a redis-server started with those commands renamed away, so that real
 // Redis checks each @expect literal too.
 //
-// Run against shardcached (built from cmd/shardcached, or $SHARDCACHED_BIN):
+// Run against shardcached (built from cmd/shardcached, or $TEST_SHARDCACHED_BIN):
 //
 //	go test ./e2e -run TestCompat
 //

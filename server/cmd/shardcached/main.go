@@ -61,6 +61,26 @@ func run(args, env []string, stdout, stderr io.Writer) int {
 		log.Error("cannot start", "err", err)
 		return 1
 	}
+	var adminSrv *http.Server
+	if v.AdminPort != 0 {
+		addr := net.JoinHostPort(strings.TrimPrefix(v.Bind[0], "-"), strconv.Itoa(v.AdminPort))
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			log.Error("cannot listen", "err", fmt.Errorf("admin-port: %w", err))
+			srv.Shutdown(context.Background(), false)
+			return 1
+		}
+		adminSrv = &http.Server{Handler: admin.Handler(srv), ReadHeaderTimeout: 10 * time.Second}
+		go adminSrv.Serve(ln)
+		log.Info("serving admin HTTP", "addr", ln.Addr().String(), "paths", "/healthz /readyz /metrics /debug/pprof/")
+	}
+	// The keyspace loads with the admin server up (/readyz answers 503
+	// meanwhile) and before any client can connect.
+	if err := srv.Load(); err != nil {
+		log.Error("cannot load the snapshot", "err", err)
+		srv.Shutdown(context.Background(), false)
+		return 1
+	}
 	var lns []net.Listener
 	fail := func(err error) int {
 		log.Error("cannot listen", "err", err)
@@ -107,17 +127,6 @@ func run(args, env []string, stdout, stderr io.Writer) int {
 	for _, ln := range lns {
 		go func() { errc <- srv.Serve(ln) }()
 		log.Info("serving RESP", "addr", ln.Addr().String())
-	}
-	var adminSrv *http.Server
-	if v.AdminPort != 0 {
-		addr := net.JoinHostPort(strings.TrimPrefix(v.Bind[0], "-"), strconv.Itoa(v.AdminPort))
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			return fail(fmt.Errorf("admin-port: %w", err))
-		}
-		adminSrv = &http.Server{Handler: admin.Handler(srv), ReadHeaderTimeout: 10 * time.Second}
-		go adminSrv.Serve(ln)
-		log.Info("serving admin HTTP", "addr", ln.Addr().String(), "paths", "/healthz /readyz /metrics /debug/pprof/")
 	}
 	host := strings.TrimPrefix(v.Bind[0], "-")
 	if v.Port != 0 {

@@ -21,14 +21,14 @@ var build struct {
 	err     error
 }
 
-// BuildShardcached returns the path of a shardcached binary: $SHARDCACHED_BIN
+// BuildShardcached returns the path of a shardcached binary: $TEST_SHARDCACHED_BIN
 // if set, otherwise one built from the server module's cmd/shardcached once
 // per test process (race-enabled when the test binary is). Until that
 // package exists the test is skipped, or fails when CI=true; a package that
 // does not compile always fails the test.
 func BuildShardcached(t testing.TB) string {
 	t.Helper()
-	if p := os.Getenv("SHARDCACHED_BIN"); p != "" {
+	if p := os.Getenv("TEST_SHARDCACHED_BIN"); p != "" {
 		return p
 	}
 	build.once.Do(buildShardcached)
@@ -55,7 +55,7 @@ func buildShardcached() {
 	moduleDir := filepath.Dir(gomod)
 	src, _ := filepath.Glob(filepath.Join(moduleDir, "cmd", "shardcached", "*.go"))
 	if len(src) == 0 {
-		build.missing = fmt.Sprintf("%s has no Go files yet (or set SHARDCACHED_BIN)",
+		build.missing = fmt.Sprintf("%s has no Go files yet (or set TEST_SHARDCACHED_BIN)",
 			filepath.Join(moduleDir, "cmd", "shardcached"))
 		return
 	}
