@@ -3,12 +3,10 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
-	"runtime/debug"
-	"sync"
 	"time"
 
 	"github.com/shardcache/shardcache"
+	"github.com/shardcache/shardcache/store/internal/flight"
 )
 
 // Typed is a Store of values of type V, encoded by a shardcache.Codec. It is
@@ -21,25 +19,13 @@ import (
 type Typed[V any] struct {
 	s     Store
 	codec shardcache.Codec[V]
-
-	mu    sync.Mutex
-	calls map[string]*call[V] // loads in flight, by key
-}
-
-// call is one load in flight; done is closed once v and err are set.
-type call[V any] struct {
-	done chan struct{}
-	v    V
-	err  error
-	// canceled: the load failed because its caller's ctx ended, so waiters
-	// whose own ctx is alive load again rather than inherit that.
-	canceled bool
+	loads flight.Group[V]
 }
 
 // NewTyped returns a Typed over s with codec (shardcache.GobCodec,
 // StringCodec, IntCodec, BytesCodec or a Codec of one's own).
 func NewTyped[V any](s Store, codec shardcache.Codec[V]) *Typed[V] {
-	return &Typed[V]{s: s, codec: codec, calls: make(map[string]*call[V])}
+	return &Typed[V]{s: s, codec: codec}
 }
 
 // Store returns the Store t reads and writes.
@@ -89,53 +75,18 @@ func (t *Typed[V]) GetOrLoad(ctx context.Context, key string, load shardcache.Lo
 	if !errors.Is(err, ErrNotFound) {
 		return v, err
 	}
-	for {
-		t.mu.Lock()
-		c, busy := t.calls[key]
-		if !busy {
-			c = &call[V]{done: make(chan struct{})}
-			t.calls[key] = c
+	v, err = t.loads.Do(ctx, key, func(ctx context.Context) (V, error) {
+		v, ttl, err := load(ctx, key)
+		if err != nil || ttl < 0 {
+			return v, err
 		}
-		t.mu.Unlock()
-		if !busy {
-			t.load(ctx, key, c, load)
-			return c.v, c.err
-		}
-		select {
-		case <-c.done:
-		case <-ctx.Done():
-			var zero V
-			return zero, Wrap("store", "get-or-load", key, ctx.Err())
-		}
-		if !c.canceled || ctx.Err() != nil {
-			return c.v, c.err
-		}
-	}
-}
-
-// load runs fn for c and publishes its result, whatever fn does: a panic
-// or runtime.Goexit still closes c.done, so no waiter hangs.
-func (t *Typed[V]) load(ctx context.Context, key string, c *call[V], fn shardcache.LoadFunc[string, V]) {
-	normal := false
-	defer func() {
-		if !normal {
-			r := recover()
-			c.err = Wrap("store", "load", key,
-				fmt.Errorf("%w: %v\n%s", shardcache.ErrLoaderPanic, r, debug.Stack()))
-		}
-		t.mu.Lock()
-		delete(t.calls, key)
-		t.mu.Unlock()
-		close(c.done)
-	}()
-	v, ttl, err := fn(ctx, key)
-	normal = true
+		return v, t.Set(ctx, key, v, ttl)
+	})
 	if err != nil {
-		c.err, c.canceled = err, ctx.Err() != nil
-		return
+		var se *Error
+		if !errors.As(err, &se) {
+			err = Wrap("store", "get-or-load", key, err)
+		}
 	}
-	c.v = v
-	if ttl >= 0 {
-		c.err = t.Set(ctx, key, v, ttl)
-	}
+	return v, err
 }
