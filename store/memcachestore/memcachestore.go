@@ -109,7 +109,8 @@ func legal(key string) bool {
 }
 
 // do runs fn on a goroutine and returns its error, or ctx's if ctx ends
-// first, after the checks every call makes.
+// first, after the checks every call makes. fn may then still be running:
+// callers read what fn writes only when do returns nil.
 func (s *Store) do(ctx context.Context, op, key string, fn func() error) error {
 	if s.closed.Load() {
 		return store.Wrap(name, op, key, store.ErrClosed)
@@ -230,7 +231,10 @@ func (s *Store) GetItems(ctx context.Context, keys []string) ([]store.Item, erro
 		}
 		return nil
 	})
-	return items, err
+	if err != nil {
+		return nil, err // items may still be written by the abandoned call
+	}
+	return items, nil
 }
 
 // GetMany implements store.Store with one GetMulti.

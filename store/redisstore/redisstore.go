@@ -74,7 +74,9 @@ func New(client redis.UniversalClient) *Store {
 func (s *Store) Client() redis.UniversalClient { return s.c }
 
 // do runs fn with ctx after the checks every call makes first, bounding it
-// by ctx when the client would not (see New).
+// by ctx when the client would not (see New). When do returns ctx's error
+// early, fn may still be running: callers read what fn writes only when do
+// returns nil.
 func (s *Store) do(ctx context.Context, op, key string, fn func(ctx context.Context) error) error {
 	if s.closed.Load() {
 		return store.Wrap(name, op, key, store.ErrClosed)
@@ -166,7 +168,10 @@ func (s *Store) GetItem(ctx context.Context, key string) (store.Item, error) {
 		it.Value, it.TTL = nonNil(v), d
 		return nil
 	})
-	return it, err
+	if err != nil {
+		return store.Item{}, err // it may still be written by an abandoned call
+	}
+	return it, nil
 }
 
 // GetItems implements store.ItemGetter with a pipeline of GET and PTTL per
@@ -317,7 +322,10 @@ func (s *Store) TTL(ctx context.Context, key string) (time.Duration, error) {
 		}
 		return nil
 	})
-	return ttl, err
+	if err != nil {
+		return 0, err // ttl may still be written by an abandoned call
+	}
+	return ttl, nil
 }
 
 // Close closes the client. It is idempotent.
