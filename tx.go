@@ -276,6 +276,11 @@ func (tx *Tx[K, V]) Set(key K, value V, ttl time.Duration) bool {
 // SetKeepTTL is Set keeping the deadline of key's live entry (no expiry if
 // there is none): Redis's SET with KEEPTTL, and what INCR, APPEND and
 // SETRANGE do to a key's lifetime.
+//
+// Set and SetKeepTTL keep the key only when they insert it: a live entry
+// keeps the key it was stored with and gets only the new value. So a key
+// that aliases a buffer the caller will reuse (a server's read buffer) may
+// be passed for a key the same Tx has just found live, with no copy.
 func (tx *Tx[K, V]) SetKeepTTL(key K, value V) bool {
 	s, h := tx.writable(key)
 	d := int64(0)

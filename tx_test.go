@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -523,4 +524,27 @@ func TestAtomicStress(t *testing.T) {
 	movers.Wait()
 	stop.Store(true)
 	wg.Wait()
+}
+
+// TestTxSetKeepsLiveKey pins what SetKeepTTL's doc promises: a live entry
+// keeps the key it was stored with, so a caller may pass a key that
+// aliases a buffer it reuses afterwards.
+func TestTxSetKeepsLiveKey(t *testing.T) {
+	c := newManual(t, Config[string, int]{})
+	c.Set("counter", 1)
+	buf := []byte("counter")
+	alias := unsafe.String(&buf[0], len(buf))
+	c.Atomic([]string{alias}, func(tx *Tx[string, int]) {
+		e, ok := tx.Get(alias)
+		require.True(t, ok)
+		require.True(t, tx.SetKeepTTL(alias, e.Value+1))
+		require.True(t, tx.Set(alias, e.Value+2, 0))
+	})
+	copy(buf, "XXXXXXX") // the caller reuses its buffer
+	v, ok := c.Get("counter")
+	assert.True(t, ok)
+	assert.Equal(t, 3, v)
+	for k := range c.Keys() {
+		assert.Equal(t, "counter", k)
+	}
 }

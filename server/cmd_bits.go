@@ -18,12 +18,12 @@ func cmdSetBit(c *client, args [][]byte) {
 	key := lookupKey(args[1])
 	old := 0
 	c.atomic1(key, func(t *etx) {
-		e, _ := t.Get(key)
+		e, found := t.Get(key)
 		var v []byte
 		v, old = strval.SetBit(e.Value, off, bit)
 		raw := make([]byte, len(v), rawCap(len(v)))
 		copy(raw, v)
-		t.SetKeepTTL(ownKey(args[1]), raw)
+		t.SetKeepTTL(storeKey(args[1], found), raw)
 		c.changed(key, 1)
 	})
 	c.w.Int(int64(old))

@@ -35,7 +35,7 @@ func incrBy(delta int64, fromArg, negate bool) func(c *client, args [][]byte) {
 				return
 			}
 			v = v[:len(v):len(v)] // not raw (isRaw): Redis encodes counters as int
-			t.SetKeepTTL(ownKey(args[1]), v)
+			t.SetKeepTTL(storeKey(args[1], found), v)
 			c.changed(key, 1)
 		})
 		if err != nil {
@@ -57,7 +57,7 @@ func cmdIncrByFloat(c *client, args [][]byte) {
 			return
 		}
 		v = markFloat(v) // Redis encodes the result embstr, even "3"
-		t.SetKeepTTL(ownKey(args[1]), v)
+		t.SetKeepTTL(storeKey(args[1], found), v)
 		c.changed(key, 1)
 	})
 	if err != nil {

@@ -121,7 +121,7 @@ func cmdSet(c *client, args [][]byte) {
 		if (o.nx && found) || (o.xx && !found) {
 			return
 		}
-		k := ownKey(args[1])
+		k := storeKey(args[1], found)
 		switch {
 		case o.keepTTL && found:
 			t.SetKeepTTL(k, value)
@@ -274,7 +274,7 @@ func cmdGetSet(c *client, args [][]byte) {
 	c.atomic1(key, func(t *etx) {
 		e, ok := t.Get(key)
 		old, found = e.Value, ok
-		t.Set(ownKey(args[1]), value, 0)
+		t.Set(storeKey(args[1], ok), value, 0)
 		c.changed(key, 1)
 	})
 	if !found {
@@ -365,7 +365,7 @@ func cmdAppend(c *client, args [][]byte) {
 			copy(v[len(e.Value):], args[2])
 		}
 		n = len(v)
-		t.SetKeepTTL(ownKey(args[1]), v)
+		t.SetKeepTTL(storeKey(args[1], found), v)
 		c.changed(key, 1)
 	})
 	if msg != "" {
@@ -442,7 +442,6 @@ func cmdSetRange(c *client, args [][]byte) {
 	c.atomic1(key, func(t *etx) {
 		e, found := t.Get(key)
 		v, created, err := strval.SetRange(e.Value, off, args[3], c.srv.set.protoMaxBulkLen.Load())
-		_ = found
 		if err != nil {
 			msg = err.Error()
 			return
@@ -453,7 +452,7 @@ func cmdSetRange(c *client, args [][]byte) {
 		}
 		raw := make([]byte, len(v), rawCap(len(v)))
 		copy(raw, v)
-		t.SetKeepTTL(ownKey(args[1]), raw)
+		t.SetKeepTTL(storeKey(args[1], found), raw)
 		c.changed(key, 1)
 	})
 	if msg != "" {

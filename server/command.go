@@ -35,6 +35,9 @@ type command struct {
 	sub map[string]*command
 
 	stats *cmdStats
+	// full is the name Redis uses in errors, stats and CLIENT LIST
+	// ("get", "config|get"), set when the table is built.
+	full string
 }
 
 // keyIndexes appends to dst the indexes of args that are keys.
@@ -61,11 +64,13 @@ func (t table) add(cmd *command) {
 		cmd.keys.step = 1
 	}
 	cmd.stats = &cmdStats{}
+	cmd.full = cmd.name
 	for _, s := range cmd.sub {
 		if s.keys.first != 0 && s.keys.step == 0 {
 			s.keys.step = 1
 		}
 		s.stats = &cmdStats{}
+		s.full = cmd.name + "|" + s.name
 	}
 	t[cmd.name] = cmd
 }

@@ -14,7 +14,7 @@ func (c *client) process(args [][]byte) {
 	start := srv.monotonic()
 	c.lastActive.Store(int64(start))
 	c.multiExecRejected = false
-	cmd, parent := srv.cmds.lookup(args[0]), (*command)(nil)
+	cmd := srv.cmds.lookup(args[0])
 	if cmd == nil {
 		c.rejectCommand(unknownCommand(args))
 		return
@@ -38,10 +38,10 @@ func (c *client) process(args [][]byte) {
 			c.rejectCommand("ERR wrong number of arguments for '" + cmd.name + "|" + sub.name + "' command")
 			return
 		}
-		parent, cmd = cmd, sub
+		cmd = sub
 	}
-	name := cmd.fullName(parent)
-	c.lastCmd.Store(&name)
+	name := cmd.full
+	c.lastCmd.Store(&cmd.full) // a pointer into the table: no allocation
 	if c.multi != nil && cmd.flags&flagNoMulti == 0 {
 		c.queue(cmd, args)
 		return

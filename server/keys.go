@@ -91,3 +91,13 @@ func (c *client) changed(key string, n int64) {
 	c.srv.dirty.Add(n)
 	c.srv.watch.touch(key)
 }
+
+// storeKey is the key to pass to a Tx write of key, whose argument is arg:
+// the argument itself (no copy) when the Tx found key live, since a live
+// entry keeps the key it holds (Tx.SetKeepTTL's doc), a copy otherwise.
+func storeKey(arg []byte, live bool) string {
+	if live {
+		return lookupKey(arg)
+	}
+	return ownKey(arg)
+}
