@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/shardcache/shardcache"
 	"github.com/shardcache/shardcache/server/internal/strval"
 )
 
@@ -27,6 +28,27 @@ func incrBy(delta int64, fromArg, negate bool) func(c *client, args [][]byte) {
 		key := lookupKey(args[1])
 		var n int64
 		var err error
+		if c.tx == nil {
+			// Outside EXEC, one Compute: one lock and one lookup, and the
+			// entry keeps its deadline. fn runs under the key's shard
+			// lock, as c.changed needs. The key is a copy: Compute stores
+			// it if the key is new.
+			c.srv.cache.Compute(ownKey(args[1]), func(old []byte, found bool) ([]byte, shardcache.ComputeOp) {
+				var v []byte
+				v, n, err = strval.IncrBy(old, found, d)
+				if err != nil {
+					return nil, shardcache.ComputeKeep
+				}
+				c.changed(key, 1)
+				return v[:len(v):len(v)], shardcache.ComputeSet
+			})
+			if err != nil {
+				c.errorReply(err.Error())
+				return
+			}
+			c.w.Int(n)
+			return
+		}
 		c.atomic1(key, func(t *etx) {
 			e, found := t.Get(key)
 			var v []byte
