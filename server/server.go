@@ -49,6 +49,7 @@ type Server struct {
 	conns      sync.WaitGroup
 	done       chan struct{}
 	persist    persistence
+	aof        aofState // the append-only file (aof.go)
 	peakMemory atomic.Int64
 
 	commandsProcessed   atomic.Uint64
@@ -86,12 +87,18 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s.cache = cache
-	if err := s.loadSnapshot(); err != nil {
+	load := s.loadSnapshot
+	if s.cfg.Snapshot().AppendOnly {
+		load = s.startAOF // as Redis: with the AOF on, it is the source
+	}
+	if err := load(); err != nil {
+		s.stopAOF()
 		cache.Close()
 		return nil, err
 	}
 	s.ready.Store(true)
 	s.persist.start(s)
+	s.startAOFLoop()
 	go s.ops.run(s)
 	return s, nil
 }
@@ -174,11 +181,11 @@ func (s *Server) accept(conn net.Conn) {
 		id:   s.clients.nextID.Add(1),
 		conn: conn,
 
-		w:       resp.NewWriter(conn),
 		laddr:   conn.LocalAddr().String(),
 		raddr:   conn.RemoteAddr().String(),
 		created: time.Now(),
 	}
+	c.w = resp.NewWriter(replyWriter{c}) // replies wait for the AOF (aof.go)
 	c.r = resp.NewReader(connReader{c}, s.limits())
 	c.authed = !s.needsAuth()
 	c.r.SetAuthenticated(c.authed)
@@ -234,6 +241,10 @@ func (s *Server) Shutdown(ctx context.Context, save bool) error {
 		err = fmt.Errorf("shutdown: clients still connected: %w", ctx.Err())
 	}
 	s.persist.stop()
+	if aerr := s.stopAOF(); aerr != nil {
+		s.log.Error("closing the AOF", "err", aerr)
+		err = errors.Join(err, aerr)
+	}
 	if save && s.persist.enabled() {
 		if serr := s.saveNow(); serr != nil {
 			s.log.Error("final snapshot failed", "err", serr)
