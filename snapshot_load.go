@@ -174,12 +174,14 @@ func (c *Cache[K, V]) decodeBlock(p []byte, count int, checkOnly bool, dst []loa
 }
 
 // store sets every entry of batch with the time it has left, skipping those
-// whose deadline passed. The wall clock is read once per batch.
+// whose deadline passed. The wall clock is read for each entry with a
+// deadline: a reading shared by the batch would make the entries stored
+// last live longer by the time the batch took to store.
 func (c *Cache[K, V]) store(batch []loaded[K, V]) {
-	now := c.snap.wallNow().UnixNano()
 	for i := range batch {
 		var ttl time.Duration
 		if d := batch[i].deadline; d != 0 {
+			now := c.snap.wallNow().UnixNano()
 			if d <= now {
 				continue
 			}

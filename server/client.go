@@ -48,6 +48,8 @@ type client struct {
 	// inside MULTI aborts the transaction (rejectCommand).
 	multiExecRejected bool
 
+	aofc aofClient // the AOF's records and reply gate (aof.go)
+
 	// scratch buffers reused across commands.
 	keyIdx []int
 }

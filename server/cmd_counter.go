@@ -28,8 +28,9 @@ func incrBy(delta int64, fromArg, negate bool) func(c *client, args [][]byte) {
 		key := lookupKey(args[1])
 		var n int64
 		var err error
-		if c.tx == nil {
-			// Outside EXEC, one Compute: one lock and one lookup, and the
+		if c.tx == nil && !c.srv.aofOn() {
+			// Outside EXEC (and with no AOF, whose record reads the key
+			// back through a Tx after the write), one Compute: one lock and one lookup, and the
 			// entry keeps its deadline. fn runs under the key's shard
 			// lock, as c.changed needs. The key is a copy: Compute stores
 			// it if the key is new.

@@ -267,6 +267,7 @@ func cmdFlush(c *client, args [][]byte) {
 		c.srv.watch.touchExisting(func(k string) bool { _, ok := t.Get(k); return ok })
 		t.Clear()
 		c.srv.dirty.Add(int64(n) + 1)
+		c.aofRecordFlush()
 	})
 	if lowerASCII(args[0]) == "flushall" && c.srv.persist.enabled() && len(c.srv.saveRules()) > 0 {
 		// As Redis: FLUSHALL with save rules writes the empty dataset

@@ -131,7 +131,13 @@ func cmdSet(c *client, args [][]byte) {
 				// once, which leaves no key.
 				t.Delete(key)
 			} else {
-				t.Set(k, value, time.Until(deadline))
+				// ExpireAt places the deadline exactly (PEXPIRETIME reads
+				// back the PXAT given, and an AOF replay keeps it to the
+				// millisecond); a relative ttl would be read on the
+				// engine's coarse clock.
+				if t.Set(k, value, time.Until(deadline)) {
+					t.ExpireAt(key, deadline)
+				}
 			}
 		default:
 			t.Set(k, value, 0)

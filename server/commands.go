@@ -121,6 +121,7 @@ func (s *Server) commandTable() table {
 	add("time", 1, f, keySpec{}, cmdTime)
 	add("save", 1, ad|nm, keySpec{}, cmdSave)
 	add("bgsave", -1, ad, keySpec{}, cmdBgsave)
+	add("bgrewriteaof", 1, ad|nm, keySpec{}, cmdBgrewriteaof)
 	add("lastsave", 1, f, keySpec{}, cmdLastSave)
 	add("shutdown", -1, ad|nm, keySpec{}, cmdShutdown)
 	add("wait", 3, 0, keySpec{}, cmdWait)

@@ -46,6 +46,12 @@ func (c *client) process(args [][]byte) {
 		c.queue(cmd, args)
 		return
 	}
+	if cmd.flags&flagWrite != 0 && srv.aofOn() {
+		if msg := srv.aofRefusesWrites(); msg != "" {
+			c.rejectCommand(msg)
+			return
+		}
+	}
 	if cmd.flags&flagDenyOOM != 0 && srv.overMemory() {
 		c.rejectCommand("OOM command not allowed when used memory > 'maxmemory'.")
 		return

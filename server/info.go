@@ -147,13 +147,7 @@ func (s *Server) infoSection(b *strings.Builder, name string, c *client) {
 		}
 		f("rdb_current_bgsave_time_sec", -1)
 		f("rdb_saves", p.saves.Load())
-		f("aof_enabled", 0)
-		f("aof_rewrite_in_progress", 0)
-		f("aof_rewrite_scheduled", 0)
-		f("aof_last_rewrite_time_sec", -1)
-		f("aof_current_rewrite_time_sec", -1)
-		f("aof_last_bgrewrite_status", "ok")
-		f("aof_last_write_status", "ok")
+		s.aofInfo(f)
 	case "stats":
 		st := s.cache.Stats()
 		b.WriteString("# Stats\r\n")

@@ -44,7 +44,7 @@ func (c *client) atomic(keys []string, fn func(t *etx)) {
 		fn(c.tx.t)
 		return
 	}
-	c.srv.cache.Atomic(keys, fn)
+	c.srv.cache.Atomic(keys, func(t *etx) { c.inAtomic(t, fn) })
 }
 
 // atomic1 is atomic for one key.
@@ -53,7 +53,7 @@ func (c *client) atomic1(key string, fn func(t *etx)) {
 		fn(c.tx.t)
 		return
 	}
-	c.srv.cache.Atomic([]string{key}, fn)
+	c.srv.cache.Atomic([]string{key}, func(t *etx) { c.inAtomic(t, fn) })
 }
 
 // atomicAll runs fn with every shard locked.
@@ -62,7 +62,7 @@ func (c *client) atomicAll(fn func(t *etx)) {
 		fn(c.tx.t)
 		return
 	}
-	c.srv.cache.AtomicAll(fn)
+	c.srv.cache.AtomicAll(func(t *etx) { c.inAtomic(t, fn) })
 }
 
 // get reads a live value without a transaction of its own when none is
@@ -83,13 +83,17 @@ func (c *client) entry(key string) (shardcache.Entry[[]byte], bool) {
 	return c.srv.cache.GetEntry(key)
 }
 
-// changed records a write to key: a change for the save rules, and a touch
-// for the clients WATCHing it. Callers hold key's shard lock (inside
-// atomic), so that EXEC, which checks its watches under the same locks,
-// sees every write that happened before it.
+// changed records a write to key: a change for the save rules, a touch
+// for the clients WATCHing it, and the key's new state for the AOF.
+// Callers hold key's shard lock (inside atomic), so that EXEC, which checks
+// its watches under the same locks, sees every write that happened before
+// it, and the AOF has the writes to a key in the order they were applied.
 func (c *client) changed(key string, n int64) {
 	c.srv.dirty.Add(n)
 	c.srv.watch.touch(key)
+	if c.srv.aofOn() {
+		c.aofRecordKey(key)
+	}
 }
 
 // storeKey is the key to pass to a Tx write of key, whose argument is arg:

@@ -91,6 +91,8 @@ func cmdExec(c *client, args [][]byte) {
 			c.w.NullArray()
 			return
 		}
+		c.aofc.buf, c.aofc.n = c.aofc.buf[:0], 0
+		defer c.aofCommit(true) // MULTI ... EXEC, under the locks (aof.go)
 		c.tx = &tx{t: t}
 		defer func() { c.tx = nil }()
 		c.w.ArrayHeader(len(m.cmds))

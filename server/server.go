@@ -49,6 +49,7 @@ type Server struct {
 	conns      sync.WaitGroup
 	done       chan struct{}
 	persist    persistence
+	aof        aofState // the append-only file (aof.go)
 	peakMemory atomic.Int64
 	loadOnce   sync.Once
 	loadErr    error
@@ -100,11 +101,17 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 // empty keyspace and overwrite the file at the next save.
 func (s *Server) Load() error {
 	s.loadOnce.Do(func() {
-		s.loadErr = s.loadSnapshot()
-		if s.loadErr == nil {
-			s.persist.start(s)
-			s.ready.Store(true)
+		load := s.loadSnapshot
+		if s.cfg.Snapshot().AppendOnly {
+			load = s.startAOF // as Redis: with the AOF on, it is the source
 		}
+		if s.loadErr = load(); s.loadErr != nil {
+			s.stopAOF()
+			return
+		}
+		s.persist.start(s)
+		s.startAOFLoop()
+		s.ready.Store(true)
 	})
 	return s.loadErr
 }
@@ -191,11 +198,11 @@ func (s *Server) accept(conn net.Conn) {
 		id:   s.clients.nextID.Add(1),
 		conn: conn,
 
-		w:       resp.NewWriter(conn),
 		laddr:   conn.LocalAddr().String(),
 		raddr:   conn.RemoteAddr().String(),
 		created: time.Now(),
 	}
+	c.w = resp.NewWriter(replyWriter{c}) // replies wait for the AOF (aof.go)
 	c.r = resp.NewReader(connReader{c}, s.limits())
 	c.authed = !s.needsAuth()
 	c.r.SetAuthenticated(c.authed)
@@ -251,6 +258,10 @@ func (s *Server) Shutdown(ctx context.Context, save bool) error {
 		err = fmt.Errorf("shutdown: clients still connected: %w", ctx.Err())
 	}
 	s.persist.stop()
+	if aerr := s.stopAOF(); aerr != nil {
+		s.log.Error("closing the AOF", "err", aerr)
+		err = errors.Join(err, aerr)
+	}
 	if save && s.persist.enabled() {
 		if serr := s.saveNow(); serr != nil {
 			s.log.Error("final snapshot failed", "err", serr)

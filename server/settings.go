@@ -65,6 +65,7 @@ func (s *Server) applyConfig() error {
 	s.set.mirror(v)
 	s.slowlog.max = v.SlowlogMaxLen
 	startLFU := v.MaxMemoryPolicy == config.PolicyAllKeysLFU
+	s.aofHooks()
 	s.cfg.OnChange("maxmemory-policy", func(old, cur config.Values) error {
 		// The engine's admission filter is chosen in New: a running
 		// server switches between noeviction and the evicting policy it
@@ -108,6 +109,8 @@ func (s *Server) newCache() (*shardcache.Cache[string, []byte], error) {
 		Shards:  v.Shards,
 		MaxCost: engineMaxCost(v),
 		Cost:    entryCost,
+		// Logs expirations and evictions to the AOF (aof.go).
+		OnRemove: s.onRemove,
 	}
 	if v.MaxMemoryPolicy == "allkeys-lfu" {
 		cfg.Admission = shardcache.AdmitTinyLFU

@@ -14,6 +14,7 @@ func TestDefaults(t *testing.T) {
 		Bind: []string{"127.0.0.1"}, Port: 6380, AdminPort: 8080, DBFilename: "dump.snap",
 		MaxMemoryPolicy: PolicyNoEviction, MaxClients: 10000, ProtectedMode: true,
 		ProtoMaxBulkLen: 512 << 20, LogLevel: "notice", ShutdownTimeout: 10 * time.Second, SlowlogLogSlowerThan: 10000, SlowlogMaxLen: 128, Databases: 1,
+		AppendFilename: "appendonly.aof", AppendDirname: "appendonlydir", AppendFsync: "everysec", AutoAOFRewritePercentage: 100, AutoAOFRewriteMinSize: 64 << 20, AOFLoadTruncated: true,
 	}
 	if got := Default(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Default() =\n%+v\nwant\n%+v", got, want)

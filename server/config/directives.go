@@ -35,9 +35,6 @@ type directive struct {
 
 // directives, in the order CONFIG GET lists them. Redis's own order is its
 // hash table's; ours is fixed so that replies are reproducible.
-//
-// Room is left for appendonly, appendfilename, appendfsync and the other AOF
-// directives: until they are implemented they are unknown directives.
 var directives = []*directive{
 	{name: "bind", def: "127.0.0.1", multi: true, set: setBind, get: func(v *Values) string { return strings.Join(v.Bind, " ") }},
 	intDirective("port", "6380", 0, 65535, false, func(v *Values) *int { return &v.Port }),
@@ -62,6 +59,33 @@ var directives = []*directive{
 	secondsDirective("shutdown-timeout", "10", func(v *Values) *time.Duration { return &v.ShutdownTimeout }),
 	intDirective("slowlog-log-slower-than", "10000", -1, math.MaxInt64, true, func(v *Values) *int { return &v.SlowlogLogSlowerThan }),
 	intDirective("slowlog-max-len", "128", 0, math.MaxInt64, true, func(v *Values) *int { return &v.SlowlogMaxLen }),
+	{name: "appendonly", def: "no", mutable: true, set: setBool(func(v *Values) *bool { return &v.AppendOnly }), get: func(v *Values) string { return yesNo(v.AppendOnly) }, check: checkAppendOnly},
+	{name: "appendfilename", def: "appendonly.aof", set: setFileName("appendfilename", func(v *Values) *string { return &v.AppendFilename }), get: func(v *Values) string { return v.AppendFilename }},
+	{name: "appenddirname", def: "appendonlydir", set: setFileName("appenddirname", func(v *Values) *string { return &v.AppendDirname }), get: func(v *Values) string { return v.AppendDirname }},
+	{name: "appendfsync", def: "everysec", mutable: true, set: setEnum([]string{"always", "everysec", "no"}, func(v *Values) *string { return &v.AppendFsync }), get: func(v *Values) string { return v.AppendFsync }},
+	intDirective("auto-aof-rewrite-percentage", "100", 0, math.MaxInt32, true, func(v *Values) *int { return &v.AutoAOFRewritePercentage }),
+	memoryDirective("auto-aof-rewrite-min-size", "64mb", 0, func(v *Values) *int64 { return &v.AutoAOFRewriteMinSize }),
+	{name: "aof-load-truncated", def: "yes", mutable: true, set: setBool(func(v *Values) *bool { return &v.AOFLoadTruncated }), get: func(v *Values) string { return yesNo(v.AOFLoadTruncated) }},
+}
+
+// checkAppendOnly wants a dir for the AOF: "" means in memory only.
+func checkAppendOnly(v *Values) error {
+	if v.AppendOnly && v.Dir == "" {
+		return errors.New("appendonly needs a dir, and dir is not set (in-memory only)")
+	}
+	return nil
+}
+
+// setFileName accepts a plain file name, as Redis 7 wants appendfilename
+// and appenddirname.
+func setFileName(name string, field func(*Values) *string) func(*Values, string) error {
+	return func(v *Values, s string) error {
+		if strings.ContainsAny(s, `/\`) || s == "" || s == "." || s == ".." {
+			return errors.New(name + " can't be a path, just a filename")
+		}
+		*field(v) = s
+		return nil
+	}
 }
 
 func withCheck(d *directive, check func(*Values) error) *directive {

@@ -30,7 +30,5 @@
 //   - A save in a higher source replaces the lower sources' rules; within
 //     one source save lines add up as in redis.conf.
 //   - CONFIG REWRITE is not implemented here.
-//
-// The AOF directives (appendonly and the rest) are not implemented yet and
-// are unknown directives until they are.
+//   - appendonly yes needs a dir (dir "" keeps everything in memory).
 package config

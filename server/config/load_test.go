@@ -161,7 +161,7 @@ func TestLoadErrors(t *testing.T) {
 		is   error
 	}{
 		{"unknown directive", "port 7000\nfoo bar\n", nil, nil, `c.conf:2: foo "bar": Bad directive or wrong number of arguments`, ErrBadDirective},
-		{"aof is not there yet", "appendonly yes\n", nil, nil, `c.conf:1: appendonly "yes": Bad directive or wrong number of arguments`, ErrBadDirective},
+		{"aof needs a dir", "appendonly yes\n", nil, nil, `c.conf:1: appendonly "yes": appendonly needs a dir, and dir is not set (in-memory only)`, nil},
 		{"bad value", "\n\nmaxmemory-policy volatile-lru\n", nil, nil, `c.conf:3: maxmemory-policy "volatile-lru": not supported; supported: allkeys-lru, allkeys-lfu, noeviction`, nil},
 		{"no argument", "port\n", nil, nil, `c.conf:1: port: wrong number of arguments`, ErrArgCount},
 		{"two arguments", "maxmemory 1mb 2mb\n", nil, nil, `c.conf:1: maxmemory "1mb" "2mb": wrong number of arguments`, ErrArgCount},

@@ -72,6 +72,28 @@ type Values struct {
 	// Databases is the number of databases: always 1, as only db 0 exists.
 	// Directive databases (Redis's default is 16; ours accepts only 1).
 	Databases int
+
+	// AppendOnly turns the append-only file on. Directive appendonly.
+	AppendOnly bool
+	// AppendFilename is the prefix of the AOF's file names. Directive
+	// appendfilename, default "appendonly.aof".
+	AppendFilename string
+	// AppendDirname is the AOF's directory inside Dir. Directive
+	// appenddirname, default "appendonlydir".
+	AppendDirname string
+	// AppendFsync is "always", "everysec" (the default) or "no". Directive
+	// appendfsync.
+	AppendFsync string
+	// AutoAOFRewritePercentage rewrites the AOF when it has grown by that
+	// percentage since the last rewrite; 0 never. Directive
+	// auto-aof-rewrite-percentage.
+	AutoAOFRewritePercentage int
+	// AutoAOFRewriteMinSize is the size below which the AOF is not
+	// rewritten automatically. Directive auto-aof-rewrite-min-size.
+	AutoAOFRewriteMinSize int64
+	// AOFLoadTruncated loads an AOF whose last record is torn, cutting it
+	// off, instead of refusing to start. Directive aof-load-truncated.
+	AOFLoadTruncated bool
 }
 
 // The maxmemory-policy values shardcached supports. Redis's volatile-* and

@@ -23,8 +23,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/shardcache/shardcache"
 	"github.com/shardcache/shardcache/server"
 	"github.com/shardcache/shardcache/server/admin"
+	"github.com/shardcache/shardcache/server/aof"
 	"github.com/shardcache/shardcache/server/config"
 )
 
@@ -40,8 +42,12 @@ func run(args, env []string, stdout, stderr io.Writer) int {
 	if len(args) == 1 && (args[0] == "--help" || args[0] == "-h") {
 		fmt.Fprintln(stdout, "Usage: shardcached [/path/to/shardcached.conf] [--directive value ...]\n"+
 			"Directives use redis.conf's names: --port 6380 --bind 127.0.0.1 --maxmemory 100mb --maxmemory-policy allkeys-lru ...\n"+
-			"Environment: SHARDCACHED_<DIRECTIVE>, e.g. SHARDCACHED_MAXMEMORY=100mb. See docs/server.md.")
+			"Environment: SHARDCACHED_<DIRECTIVE>, e.g. SHARDCACHED_MAXMEMORY=100mb. See docs/server.md.\n"+
+			"       shardcached check-aof [--fix] DIR   checks (and with --fix cuts the damaged tail of) the AOF in DIR")
 		return 0
+	}
+	if len(args) > 0 && args[0] == "check-aof" {
+		return checkAOF(args[1:], stdout, stderr)
 	}
 	cfg, err := config.Load(args, env)
 	if err != nil {
@@ -186,4 +192,42 @@ func newLogger(v *config.Values, stderr io.Writer) (*slog.Logger, func(), error)
 		level = slog.LevelWarn
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), closeFn, nil
+}
+
+// checkAOF is `shardcached check-aof [--fix] DIR`: it verifies the AOF in
+// DIR (dir/appenddirname) and, with --fix, cuts a torn or damaged last
+// incremental file at its last complete record, as redis-check-aof does.
+// It exits 0 if the AOF loads (after fixing), 1 otherwise.
+func checkAOF(args []string, stdout, stderr io.Writer) int {
+	fix := false
+	var dir string
+	for _, a := range args {
+		switch {
+		case a == "--fix":
+			fix = true
+		case dir == "" && !strings.HasPrefix(a, "-"):
+			dir = a
+		default:
+			fmt.Fprintln(stderr, "Usage: shardcached check-aof [--fix] DIR")
+			return 2
+		}
+	}
+	if dir == "" {
+		fmt.Fprintln(stderr, "Usage: shardcached check-aof [--fix] DIR")
+		return 2
+	}
+	verify := func(path string) error {
+		c, err := shardcache.New(shardcache.Config[string, []byte]{})
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		return c.LoadFile(path)
+	}
+	if err := aof.Check(dir, aof.CheckOptions{Fix: fix, VerifyBase: verify, Out: stdout}); err != nil {
+		fmt.Fprintf(stdout, "AOF is not valid: %v\n", err)
+		return 1
+	}
+	fmt.Fprintln(stdout, "AOF is valid")
+	return 0
 }
