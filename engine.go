@@ -215,6 +215,22 @@ func (c *Cache[K, V]) set(key K, value V, ttl time.Duration, ifAbsent bool) bool
 	return stored
 }
 
+// setAt is set with a deadline already on the cache clock (0: none), for
+// LoadFrom.
+func (c *Cache[K, V]) setAt(key K, value V, d int64) bool {
+	h := c.hash(key)
+	cost := c.costOf(key, value)
+	now := c.clock.Now()
+	var buf removals[K, V]
+	rm := c.collector(&buf)
+	stored := c.shardFor(h).set(h, key, value, cost, d, now, false, rm)
+	if stored && d != 0 && c.idle.Load() {
+		c.wakeJanitor()
+	}
+	rm.run(c.onRemove)
+	return stored
+}
+
 // costOf returns the cost of an entry: Config.Cost, or 1 without one.
 func (c *Cache[K, V]) costOf(key K, value V) int64 {
 	if c.cost == nil {

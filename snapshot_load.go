@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"github.com/shardcache/shardcache/internal/frame"
 )
@@ -173,21 +172,24 @@ func (c *Cache[K, V]) decodeBlock(p []byte, count int, checkOnly bool, dst []loa
 	return dst, nil
 }
 
-// store sets every entry of batch with the time it has left, skipping those
-// whose deadline passed. The wall clock is read for each entry with a
-// deadline: a reading shared by the batch would make the entries stored
-// last live longer by the time the batch took to store.
+// store sets every entry of batch with its deadline, skipping those whose
+// deadline passed.
 func (c *Cache[K, V]) store(batch []loaded[K, V]) {
+	// A deadline is placed by its wall-clock instant, through the same
+	// offset between the cache clock and the wall clock that a save uses
+	// (wallOffset: the epoch's wall reading), so Entry.Deadline reads back
+	// the deadline that was saved, with no error from the coarse clock's
+	// lag or from the time the batch takes.
+	_, wall := c.wallOffset()
 	for i := range batch {
-		var ttl time.Duration
-		if d := batch[i].deadline; d != 0 {
-			now := c.snap.wallNow().UnixNano()
-			if d <= now {
+		var d int64
+		if wd := batch[i].deadline; wd != 0 {
+			d = wd - wall
+			if d <= c.clock.refresh() {
 				continue
 			}
-			ttl = time.Duration(d - now)
 		}
-		c.set(batch[i].key, batch[i].value, ttl, false)
+		c.setAt(batch[i].key, batch[i].value, d)
 	}
 }
 
