@@ -1,6 +1,6 @@
 # Everyday targets. Anything longer than a line or two lives in scripts/ or
 # bench/scripts/, with a comment on top saying what it does.
-.PHONY: run shardcached demo test bench bench-peers bench-policies bench-shards bench-memory bench-server bench-store hitratio plots
+.PHONY: run shardcached demo test bench bench-peers bench-policies bench-shards bench-memory bench-server bench-aof bench-store hitratio plots
 
 # The main job: shardcached in the foreground on 127.0.0.1:6380 (admin
 # HTTP on 127.0.0.1:8080), in memory. Connect with `redis-cli -p 6380`.
@@ -43,6 +43,10 @@ bench-memory:
 # shardcached beside redis-server under redis-benchmark, and their memory for 1M keys.
 bench-server:
 	./bench/scripts/bench-server.sh
+
+# shardcached beside redis-server with appendonly yes, at appendfsync everysec and always.
+bench-aof:
+	./bench/scripts/bench-aof.sh
 
 # Get/Set latency (p50/p99) and throughput of every store adapter over loopback, and the tiered store's L1 hits against Redis.
 bench-store:

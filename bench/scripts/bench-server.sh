@@ -12,6 +12,7 @@
 # shardcached would be, to check the script itself; its ratios show the noise floor (redis-benchmark shares the
 # machine's cores with the server, and at small N two identical servers differ by a third).
 # Env: N (1000000), PIPELINES ("16 1"), ROUNDS (3), CLIENTS (50), KEYS (1000000), TESTS (set,get,incr,mset),
+# REDIS_ARGS and BENCH_SHARDCACHED_ARGS (more flags for each server, e.g. the AOF's),
 # OUT (a file that gets a copy of the report). Quick check: N=20000 ROUNDS=1 KEYS=100000 SELF=1.
 # CPU time is counted in clock ticks (10 ms), so small N gives coarse CPU figures. Linux only (/proc). Needs redis-server, redis-cli and redis-benchmark on PATH.
 set -euo pipefail
@@ -24,6 +25,7 @@ KEYS=${KEYS:-1000000}
 TESTS=${TESTS:-set,get,incr,mset}
 SELF=${SELF:-0}
 BENCH_SHARDCACHED_ARGS=${BENCH_SHARDCACHED_ARGS:-}
+REDIS_ARGS=${REDIS_ARGS:-}
 
 for tool in redis-server redis-cli redis-benchmark; do
 	command -v "$tool" >/dev/null || { echo "bench-server: $tool is not on PATH (Debian: apt-get install redis-server redis-tools)" >&2; exit 1; }
@@ -79,7 +81,8 @@ start() {
 			"$bin" --port "$p" --bind 127.0.0.1 --admin-port 0 --dir "$dir" $BENCH_SHARDCACHED_ARGS >"$dir/log" 2>&1 &
 			;;
 		*)
-			redis-server --port "$p" --bind 127.0.0.1 --save "" --appendonly no --daemonize no --dir "$dir" >"$dir/log" 2>&1 &
+			# shellcheck disable=SC2086 # REDIS_ARGS is a list of words
+			redis-server --port "$p" --bind 127.0.0.1 --save "" --appendonly no --daemonize no --dir "$dir" $REDIS_ARGS >"$dir/log" 2>&1 &
 			;;
 		esac
 		pid[$s]=$!
@@ -163,9 +166,13 @@ report() {
 }
 report | tee "$tmp/report"
 
-# Memory: fresh servers, exactly KEYS keys.
+# Memory: fresh servers, exactly KEYS keys (KEYS=0 skips it).
 stop "$A"
 stop "$B"
+if [ "$KEYS" = 0 ]; then
+	[ -z "${OUT:-}" ] || cp "$tmp/report" "$OUT"
+	exit 0
+fi
 log "memory: loading $KEYS keys with 64-byte values into fresh servers"
 value=$(printf '%064d' 0 | tr 0 v)
 declare -A rss0 rss1
