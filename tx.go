@@ -312,12 +312,7 @@ func (tx *Tx[K, V]) put(s *shard[K, V], h uint64, key K, value V, d int64) bool 
 func (tx *Tx[K, V]) Expire(key K, ttl time.Duration) bool {
 	s, h := tx.writable(key)
 	now, d, drop := tx.c.lifetime(ttl)
-	tx.now = max(tx.now, now)
-	live := s.relife(h, key, d, drop, tx.now, tx.rm())
-	if live && d != 0 {
-		tx.scheduled = true
-	}
-	return live
+	return tx.relife(s, h, key, now, d, drop)
 }
 
 // ExpireAt is Expire with an absolute deadline, read as Cache.ExpireAt
@@ -326,6 +321,12 @@ func (tx *Tx[K, V]) Expire(key K, ttl time.Duration) bool {
 func (tx *Tx[K, V]) ExpireAt(key K, deadline time.Time) bool {
 	s, h := tx.writable(key)
 	now, d, drop := tx.c.lifetimeAt(deadline)
+	return tx.relife(s, h, key, now, d, drop)
+}
+
+// relife gives key's live entry in s the deadline d, or removes it if
+// drop, for Expire and ExpireAt; now is the clock reading d came from.
+func (tx *Tx[K, V]) relife(s *shard[K, V], h uint64, key K, now, d int64, drop bool) bool {
 	tx.now = max(tx.now, now)
 	live := s.relife(h, key, d, drop, tx.now, tx.rm())
 	if live && d != 0 {

@@ -83,20 +83,33 @@ func (o *setOptions) deadline(cmd string) (time.Time, string) {
 	return time.UnixMilli(ms), ""
 }
 
-func cmdSet(c *client, args [][]byte) {
-	o, ok := parseSetOptions(args[3:], false)
-	if !ok {
-		c.errorReply(errSyntax)
-		return
+// expiryOptions reads the options of SET (from args[3:]) or GETEX (from
+// args[2:]) and the deadline they give (zero: none), answering the error
+// and returning ok false when they are bad.
+func (c *client) expiryOptions(args [][]byte, getex bool) (o setOptions, deadline time.Time, ok bool) {
+	from, cmd := 3, "set"
+	if getex {
+		from, cmd = 2, "getex"
 	}
-	var deadline time.Time
+	if o, ok = parseSetOptions(args[from:], getex); !ok {
+		c.errorReply(errSyntax)
+		return o, deadline, false
+	}
 	if o.expire != nil {
-		d, msg := o.deadline("set")
+		d, msg := o.deadline(cmd)
 		if msg != "" {
 			c.errorReply(msg)
-			return
+			return o, deadline, false
 		}
 		deadline = d
+	}
+	return o, deadline, true
+}
+
+func cmdSet(c *client, args [][]byte) {
+	o, deadline, ok := c.expiryOptions(args, false)
+	if !ok {
+		return
 	}
 	key := lookupKey(args[1])
 	value := ownValue(args[2])
@@ -202,19 +215,9 @@ func setEx(unit strval.Unit, name string) func(c *client, args [][]byte) {
 }
 
 func cmdGetEx(c *client, args [][]byte) {
-	o, ok := parseSetOptions(args[2:], true)
+	o, deadline, ok := c.expiryOptions(args, true)
 	if !ok {
-		c.errorReply(errSyntax)
 		return
-	}
-	var deadline time.Time
-	if o.expire != nil {
-		d, msg := o.deadline("getex")
-		if msg != "" {
-			c.errorReply(msg)
-			return
-		}
-		deadline = d
 	}
 	key := lookupKey(args[1])
 	var v []byte

@@ -15,8 +15,8 @@ import (
 // select among them.
 var infoSections = []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "commandstats", "errorstats", "keyspace"}
 
-// defaultSections are those INFO prints without an argument (Redis leaves
-// commandstats out, and errorstats appears only under all/everything).
+// defaultSections are those INFO prints without an argument: all but
+// commandstats, as Redis 7.
 var defaultSections = []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "errorstats", "keyspace"}
 
 func cmdInfo(c *client, args [][]byte) {

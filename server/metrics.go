@@ -19,13 +19,13 @@ type Stats struct {
 	CommandsProcessed   uint64
 	ErrorReplies        map[string]uint64 // by prefix: ERR, WRONGPASS, OOM, ...
 
-	Loading                 bool
-	ChangesSinceLastSave    int64
-	LastSave                time.Time // of the last successful snapshot, or the start
-	LastSaveOK              bool
-	LastSaveDuration        time.Duration
-	SnapshotsSaved          uint64
-	BackgroundSaveInProgess bool
+	Loading                  bool
+	ChangesSinceLastSave     int64
+	LastSave                 time.Time // of the last successful snapshot, or the start
+	LastSaveOK               bool
+	LastSaveDuration         time.Duration
+	SnapshotsSaved           uint64
+	BackgroundSaveInProgress bool
 }
 
 // CommandStats is one command's calls and latency histogram.
@@ -44,25 +44,25 @@ type CommandStats struct {
 func (s *Server) Stats() Stats {
 	cs := s.cache.Stats()
 	st := Stats{
-		KeyspaceHits:            s.keyspaceHits.Load(),
-		KeyspaceMisses:          s.keyspaceMisses.Load(),
-		Evictions:               cs.Evictions,
-		Expirations:             cs.Expirations,
-		Keys:                    cs.Entries,
-		UsedMemory:              cs.Cost,
-		MaxMemory:               s.set.maxMemory.Load(),
-		ConnectedClients:        s.clients.n.Load(),
-		ConnectionsReceived:     s.connectionsReceived.Load(),
-		RejectedConnections:     s.rejectedConns.Load(),
-		CommandsProcessed:       s.commandsProcessed.Load(),
-		ErrorReplies:            map[string]uint64{},
-		Loading:                 s.persist.loading.Load(),
-		ChangesSinceLastSave:    s.dirty.Load(),
-		LastSave:                time.Unix(s.persist.lastSave.Load(), 0),
-		LastSaveOK:              s.persist.lastStatusOK.Load(),
-		LastSaveDuration:        time.Duration(s.persist.lastDuration.Load()),
-		SnapshotsSaved:          s.persist.saves.Load(),
-		BackgroundSaveInProgess: s.persist.running.Load(),
+		KeyspaceHits:             s.keyspaceHits.Load(),
+		KeyspaceMisses:           s.keyspaceMisses.Load(),
+		Evictions:                cs.Evictions,
+		Expirations:              cs.Expirations,
+		Keys:                     cs.Entries,
+		UsedMemory:               cs.Cost,
+		MaxMemory:                s.set.maxMemory.Load(),
+		ConnectedClients:         s.clients.n.Load(),
+		ConnectionsReceived:      s.connectionsReceived.Load(),
+		RejectedConnections:      s.rejectedConns.Load(),
+		CommandsProcessed:        s.commandsProcessed.Load(),
+		ErrorReplies:             map[string]uint64{},
+		Loading:                  s.persist.loading.Load(),
+		ChangesSinceLastSave:     s.dirty.Load(),
+		LastSave:                 time.Unix(s.persist.lastSave.Load(), 0),
+		LastSaveOK:               s.persist.lastStatusOK.Load(),
+		LastSaveDuration:         time.Duration(s.persist.lastDuration.Load()),
+		SnapshotsSaved:           s.persist.saves.Load(),
+		BackgroundSaveInProgress: s.persist.running.Load(),
 	}
 	s.eachErrorStat(func(p string, n uint64) { st.ErrorReplies[p] = n })
 	bounds := make([]float64, latencyBuckets)

@@ -224,6 +224,8 @@ func sortClients(cs []*client) {
 	slices.SortFunc(cs, func(a, b *client) int { return int(a.id - b.id) })
 }
 
+// isEMFILE reports whether an accept failed for want of file descriptors
+// (EMFILE, ENFILE): worth retrying after a pause.
 func isEMFILE(err error) bool {
 	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)
 }

@@ -143,7 +143,7 @@ func (s *Server) Serve(ln net.Listener) error {
 				return nil
 			}
 			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, errTooManyFiles(err)) {
+			if errors.As(err, &ne) && ne.Timeout() || isEMFILE(err) {
 				// Out of descriptors or a transient failure: back off
 				// instead of spinning, as net/http does.
 				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
@@ -156,16 +156,6 @@ func (s *Server) Serve(ln net.Listener) error {
 		delay = 0
 		s.accept(conn)
 	}
-}
-
-// errTooManyFiles returns err if it is a resource error worth retrying
-// (EMFILE, ENFILE), nil otherwise.
-func errTooManyFiles(err error) error {
-	var oe *net.OpError
-	if errors.As(err, &oe) && oe.Err != nil && (isEMFILE(oe.Err)) {
-		return err
-	}
-	return nil
 }
 
 // accept admits one connection: it counts it, enforces maxclients and
