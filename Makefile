@@ -1,6 +1,6 @@
 # Everyday targets. Anything longer than a line or two lives in scripts/ or
 # bench/scripts/, with a comment on top saying what it does.
-.PHONY: run shardcached demo test bench bench-peers bench-policies bench-shards bench-memory bench-server bench-aof bench-store hitratio plots
+.PHONY: run shardcached demo test proto bench bench-peers bench-policies bench-shards bench-memory bench-server bench-aof bench-store hitratio plots
 
 # The main job: shardcached in the foreground on 127.0.0.1:6380 (admin
 # HTTP on 127.0.0.1:8080), in memory. Connect with `redis-cli -p 6380`.
@@ -18,6 +18,10 @@ demo:
 # Every module's vet and race-enabled tests (what CI runs).
 test:
 	./scripts/test.sh
+
+# Regenerates the Go code of proto/shardcache/v1 (gRPC stubs, HTTP gateway).
+proto:
+	./scripts/proto.sh
 
 # The engine's own benchmarks, once.
 bench:

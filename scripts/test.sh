@@ -11,6 +11,9 @@ need=()
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v redis-cli >/dev/null || need+=(redis-tools)
 command -v memcached >/dev/null || need+=(memcached)
+# protoc, for the check that the generated gRPC/HTTP code is current.
+command -v protoc >/dev/null || need+=(protobuf-compiler)
+[[ -f /usr/include/google/protobuf/duration.proto ]] || need+=(libprotobuf-dev)
 if ((${#need[@]})); then
 	sudo=""
 	[[ $(id -u) -eq 0 ]] || sudo="sudo"
@@ -20,6 +23,8 @@ if ((${#need[@]})); then
 fi
 
 status=0
+echo "== generated code (scripts/proto.sh --check)"
+./scripts/proto.sh --check || status=1
 for mod in $(git ls-files --cached --others --exclude-standard 'go.mod' '*/go.mod' | xargs -n1 dirname | sort -u); do
 	echo "== module ${mod}"
 	(cd "$mod" && go vet ./... && go test -race -count=1 ./...) || status=1
