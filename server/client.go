@@ -41,6 +41,9 @@ type client struct {
 	// EXEC, when commands open their own (atomic.go).
 	tx *tx
 
+	// quiet: a Session's client, whose commands count in no
+	// per-command statistics (session.go).
+	quiet           bool
 	closeAfterReply bool
 	deadlineSet     bool // a read deadline is set on conn (timeout)
 	failed          bool // the running command answered an error

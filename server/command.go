@@ -34,7 +34,7 @@ type command struct {
 	// ...), keyed by lower-case name; run is nil for a container.
 	sub map[string]*command
 
-	stats *cmdStats
+	stats *cmdStatsSet // by Protocol
 	// full is the name Redis uses in errors, stats and CLIENT LIST
 	// ("get", "config|get"), set when the table is built.
 	full string
@@ -63,13 +63,13 @@ func (t table) add(cmd *command) {
 	if cmd.keys.first != 0 && cmd.keys.step == 0 {
 		cmd.keys.step = 1
 	}
-	cmd.stats = &cmdStats{}
+	cmd.stats = &cmdStatsSet{}
 	cmd.full = cmd.name
 	for _, s := range cmd.sub {
 		if s.keys.first != 0 && s.keys.step == 0 {
 			s.keys.step = 1
 		}
-		s.stats = &cmdStats{}
+		s.stats = &cmdStatsSet{}
 		s.full = cmd.name + "|" + s.name
 	}
 	t[cmd.name] = cmd

@@ -58,12 +58,16 @@ func (c *client) process(args [][]byte) {
 	}
 	c.failed = false
 	cmd.run(c, args)
-	if c.failed {
-		cmd.stats.failed.Add(1)
-	}
 	srv.commandsProcessed.Add(1)
+	if c.quiet {
+		return // a Session's: its API records the operation (Server.Record)
+	}
+	st := &cmd.stats[ProtocolRESP]
+	if c.failed {
+		st.failed.Add(1)
+	}
 	d := srv.monotonic() - start
-	cmd.stats.record(d)
+	st.record(d)
 	c.maybeSlow(d, name, args)
 }
 

@@ -186,18 +186,24 @@ func (s *Server) infoSection(b *strings.Builder, name string, c *client) {
 		f("used_cpu_user_children", "0.000000")
 	case "commandstats":
 		b.WriteString("# Commandstats\r\n")
-		s.eachCommandStats(func(name string, st *cmdStats) {
-			calls := st.calls.Load()
-			if calls == 0 && st.rejected.Load() == 0 {
+		s.eachCommandStats(func(name string, set *cmdStatsSet) {
+			// Every protocol's calls: a GET over gRPC is a GET.
+			var calls, usec, rejected, failed uint64
+			for i := range set {
+				calls += set[i].calls.Load()
+				usec += set[i].usec.Load()
+				rejected += set[i].rejected.Load()
+				failed += set[i].failed.Load()
+			}
+			if calls == 0 && rejected == 0 {
 				return
 			}
-			usec := st.usec.Load()
 			per := 0.0
 			if calls > 0 {
 				per = float64(usec) / float64(calls)
 			}
 			fmt.Fprintf(b, "cmdstat_%s:calls=%d,usec=%d,usec_per_call=%.2f,rejected_calls=%d,failed_calls=%d\r\n",
-				name, calls, usec, per, st.rejected.Load(), st.failed.Load())
+				name, calls, usec, per, rejected, failed)
 		})
 	case "errorstats":
 		b.WriteString("# Errorstats\r\n")
@@ -285,7 +291,7 @@ func totalSystemMemory() int64 {
 
 // eachCommandStats calls fn for every command and subcommand, by Redis's
 // stats name ("get", "config|get"), in name order.
-func (s *Server) eachCommandStats(fn func(string, *cmdStats)) {
+func (s *Server) eachCommandStats(fn func(string, *cmdStatsSet)) {
 	names := make([]string, 0, len(s.cmds))
 	for n := range s.cmds {
 		names = append(names, n)

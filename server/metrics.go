@@ -31,6 +31,7 @@ type Stats struct {
 // CommandStats is one command's calls and latency histogram.
 type CommandStats struct {
 	Name             string
+	Protocol         Protocol // the API the calls came in on
 	Calls            uint64
 	Duration         time.Duration // total time in the command
 	Failed, Rejected uint64
@@ -69,21 +70,24 @@ func (s *Server) Stats() Stats {
 	for i := range bounds {
 		bounds[i] = bucketBound(i)
 	}
-	s.eachCommandStats(func(name string, c *cmdStats) {
-		calls := c.calls.Load()
-		if calls == 0 && c.rejected.Load() == 0 && c.failed.Load() == 0 {
-			return
+	s.eachCommandStats(func(name string, set *cmdStatsSet) {
+		for p := range set {
+			c := &set[p]
+			calls := c.calls.Load()
+			if calls == 0 && c.rejected.Load() == 0 && c.failed.Load() == 0 {
+				continue
+			}
+			b := make([]uint64, latencyBuckets)
+			var cum uint64
+			for i := range b {
+				cum += c.buckets[i].Load()
+				b[i] = cum
+			}
+			st.Commands = append(st.Commands, CommandStats{
+				Name: name, Protocol: Protocol(p), Calls: calls, Duration: time.Duration(c.usec.Load()) * time.Microsecond,
+				Failed: c.failed.Load(), Rejected: c.rejected.Load(), Buckets: b, Bounds: bounds,
+			})
 		}
-		b := make([]uint64, latencyBuckets)
-		var cum uint64
-		for i := range b {
-			cum += c.buckets[i].Load()
-			b[i] = cum
-		}
-		st.Commands = append(st.Commands, CommandStats{
-			Name: name, Calls: calls, Duration: time.Duration(c.usec.Load()) * time.Microsecond,
-			Failed: c.failed.Load(), Rejected: c.rejected.Load(), Buckets: b, Bounds: bounds,
-		})
 	})
 	return st
 }

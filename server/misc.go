@@ -82,13 +82,16 @@ func (s *Server) resetStats() {
 	s.errors.counts = nil
 	s.errors.total.Store(0)
 	s.errors.mu.Unlock()
-	s.eachCommandStats(func(_ string, st *cmdStats) {
-		st.calls.Store(0)
-		st.usec.Store(0)
-		st.rejected.Store(0)
-		st.failed.Store(0)
-		for i := range st.buckets {
-			st.buckets[i].Store(0)
+	s.eachCommandStats(func(_ string, set *cmdStatsSet) {
+		for j := range set {
+			st := &set[j]
+			st.calls.Store(0)
+			st.usec.Store(0)
+			st.rejected.Store(0)
+			st.failed.Store(0)
+			for i := range st.buckets {
+				st.buckets[i].Store(0)
+			}
 		}
 	})
 	s.slowlog.reset()

@@ -101,8 +101,11 @@ func cmdExec(c *client, args [][]byte) {
 			start := c.srv.monotonic()
 			q.cmd.run(c, q.args)
 			c.srv.commandsProcessed.Add(1)
+			if c.quiet {
+				continue
+			}
 			d := c.srv.monotonic() - start
-			q.cmd.stats.record(d)
+			q.cmd.stats[ProtocolRESP].record(d)
 			c.maybeSlow(d, q.name, q.args)
 		}
 	}

@@ -49,6 +49,7 @@ type Server struct {
 	conns      sync.WaitGroup
 	done       chan struct{}
 	persist    persistence
+	sessions   sessionPools
 	aof        aofState // the append-only file (aof.go)
 	peakMemory atomic.Int64
 	loadOnce   sync.Once

@@ -24,6 +24,9 @@ type cmdStats struct {
 	buckets  [latencyBuckets + 1]atomic.Uint64 // the last is +Inf
 }
 
+// cmdStatsSet is one command's statistics for each Protocol.
+type cmdStatsSet [numProtocols]cmdStats
+
 // record counts one call that took d, and hands a slow one to the slow log.
 func (st *cmdStats) record(d time.Duration) {
 	us := uint64(d / time.Microsecond)

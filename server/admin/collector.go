@@ -72,10 +72,10 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		for i, b := range cs.Bounds {
 			buckets[b] = cs.Buckets[i]
 		}
-		ch <- prometheus.MustNewConstHistogram(c.commands, cs.Calls, cs.Duration.Seconds(), buckets, cs.Name, "resp")
-		counter(c.commandSeconds, cs.Duration.Seconds(), cs.Name, "resp")
-		counter(c.commandFailed, float64(cs.Failed), cs.Name, "resp")
-		counter(c.commandRejected, float64(cs.Rejected), cs.Name, "resp")
+		ch <- prometheus.MustNewConstHistogram(c.commands, cs.Calls, cs.Duration.Seconds(), buckets, cs.Name, cs.Protocol.String())
+		counter(c.commandSeconds, cs.Duration.Seconds(), cs.Name, cs.Protocol.String())
+		counter(c.commandFailed, float64(cs.Failed), cs.Name, cs.Protocol.String())
+		counter(c.commandRejected, float64(cs.Rejected), cs.Name, cs.Protocol.String())
 	}
 	counter(c.hits, float64(st.KeyspaceHits))
 	counter(c.misses, float64(st.KeyspaceMisses))
