@@ -237,17 +237,22 @@ func isEMFILE(err error) bool {
 // protected mode is on and no password is set.
 const protectedModeError = "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside."
 
-// protectedDenies reports whether protected mode refuses conn: it is on,
-// no password is set, and the client is not on a loopback address.
-func (s *Server) protectedDenies(conn net.Conn) bool {
+// protectedDenies reports whether protected mode refuses conn.
+func (s *Server) protectedDenies(conn net.Conn) bool { return s.ProtectedDenies(conn.RemoteAddr()) }
+
+// ProtectedDenies reports whether protected mode refuses a client at
+// addr: it is on, no password is set, and addr is a TCP address off the
+// loopback interface. The remote APIs ask it for every call, as RESP does
+// for every connection. Safe for concurrent use.
+func (s *Server) ProtectedDenies(addr net.Addr) bool {
 	if !s.set.protectedMode.Load() || s.needsAuth() {
 		return false
 	}
-	addr, ok := conn.RemoteAddr().(*net.TCPAddr)
+	ta, ok := addr.(*net.TCPAddr)
 	if !ok {
-		return false // a Unix socket is local
+		return false // a Unix socket (or an in-process pipe) is local
 	}
-	return !addr.IP.IsLoopback()
+	return !ta.IP.IsLoopback()
 }
 
 // monotonic is the time since the server started, from the monotonic

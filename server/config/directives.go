@@ -39,9 +39,13 @@ var directives = []*directive{
 	{name: "bind", def: "127.0.0.1", multi: true, set: setBind, get: func(v *Values) string { return strings.Join(v.Bind, " ") }},
 	intDirective("port", "6380", 0, 65535, false, func(v *Values) *int { return &v.Port }),
 	intDirective("admin-port", "8080", 0, 65535, false, func(v *Values) *int { return &v.AdminPort }),
-	withCheck(intDirective("tls-port", "0", 0, 65535, false, func(v *Values) *int { return &v.TLSPort }), checkTLS),
+	withCheck(intDirective("tls-port", "0", 0, 65535, false, func(v *Values) *int { return &v.TLSPort }), checkTLS("tls-port", func(v *Values) bool { return v.TLSPort != 0 })),
 	stringDirective("tls-cert-file", false, func(v *Values) *string { return &v.TLSCertFile }),
 	stringDirective("tls-key-file", false, func(v *Values) *string { return &v.TLSKeyFile }),
+	intDirective("grpc-port", "0", 0, 65535, false, func(v *Values) *int { return &v.GRPCPort }),
+	intDirective("http-port", "0", 0, 65535, false, func(v *Values) *int { return &v.HTTPPort }),
+	withCheck(&directive{name: "tls-grpc", def: "no", set: setBool(func(v *Values) *bool { return &v.TLSGRPC }), get: func(v *Values) string { return yesNo(v.TLSGRPC) }}, checkTLS("tls-grpc", func(v *Values) bool { return v.TLSGRPC })),
+	withCheck(&directive{name: "tls-http", def: "no", set: setBool(func(v *Values) *bool { return &v.TLSHTTP }), get: func(v *Values) string { return yesNo(v.TLSHTTP) }}, checkTLS("tls-http", func(v *Values) bool { return v.TLSHTTP })),
 	{name: "protected-mode", def: "yes", mutable: true, set: setBool(func(v *Values) *bool { return &v.ProtectedMode }), get: func(v *Values) string { return yesNo(v.ProtectedMode) }},
 	{name: "requirepass", mutable: true, sensitive: true, set: func(v *Values, s string) error { v.RequirePass = s; return nil }, get: func(v *Values) string { return v.RequirePass }},
 	intDirective("maxclients", "10000", 1, 4294967295, true, func(v *Values) *int { return &v.MaxClients }),
@@ -330,21 +334,24 @@ func setDatabases(v *Values, s string) error {
 	return nil
 }
 
-// checkTLS wants both files named and readable when tls-port is set, as
-// Redis fails at start when it cannot load them.
-func checkTLS(v *Values) error {
-	if v.TLSPort == 0 {
+// checkTLS returns the check of a directive that turns TLS on for a
+// listener (tls-port, tls-grpc, tls-http): when on(v), both files must be
+// named and readable, as Redis fails at start when it cannot load them.
+func checkTLS(name string, on func(*Values) bool) func(*Values) error {
+	return func(v *Values) error {
+		if !on(v) {
+			return nil
+		}
+		if v.TLSCertFile == "" || v.TLSKeyFile == "" {
+			return errors.New(name + " needs tls-cert-file and tls-key-file")
+		}
+		for _, file := range []string{v.TLSCertFile, v.TLSKeyFile} {
+			f, err := os.Open(file)
+			if err != nil {
+				return err
+			}
+			f.Close()
+		}
 		return nil
 	}
-	if v.TLSCertFile == "" || v.TLSKeyFile == "" {
-		return errors.New("tls-port needs tls-cert-file and tls-key-file")
-	}
-	for _, name := range []string{v.TLSCertFile, v.TLSKeyFile} {
-		f, err := os.Open(name)
-		if err != nil {
-			return err
-		}
-		f.Close()
-	}
-	return nil
 }

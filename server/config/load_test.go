@@ -180,6 +180,7 @@ func TestLoadErrors(t *testing.T) {
 		{"dir missing", "", []string{"--dir", "/nonexistent/dir"}, nil, `command line: dir "/nonexistent/dir": stat /nonexistent/dir: no such file or directory`, os.ErrNotExist},
 		{"dir not a directory", "", []string{"--dir", notDir}, nil, `command line: dir "` + notDir + `": ` + notDir + ` is not a directory`, nil},
 		{"tls without files", "tls-port 6443\n", nil, nil, `c.conf:1: tls-port "6443": tls-port needs tls-cert-file and tls-key-file`, nil},
+		{"tls-grpc without files", "grpc-port 7001\ntls-grpc yes\n", nil, nil, `c.conf:2: tls-grpc "yes": tls-grpc needs tls-cert-file and tls-key-file`, nil},
 		{"tls unreadable", "tls-port 6443\ntls-cert-file /nonexistent/c.pem\ntls-key-file /nonexistent/k.pem\n", nil, nil, `c.conf:1: tls-port "6443": open /nonexistent/c.pem: no such file or directory`, os.ErrNotExist},
 		{"databases", "databases 16\n", nil, nil, `c.conf:1: databases "16": not supported: shardcached has one database (db 0); databases must be 1`, nil},
 	}

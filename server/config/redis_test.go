@@ -241,8 +241,10 @@ func TestRedisGetFormat(t *testing.T) {
 		}
 		slices.Sort(got)
 		slices.Sort(want)
-		// admin-port and shards are ours alone.
-		got = slices.DeleteFunc(got, func(n string) bool { return n == "admin-port" || n == "shards" })
+		// These are ours alone.
+		got = slices.DeleteFunc(got, func(n string) bool {
+			return slices.Contains([]string{"admin-port", "shards", "grpc-port", "http-port", "tls-grpc", "tls-http"}, n)
+		})
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("CONFIG GET %q names: ours %q, Redis %q", pat, got, want)
 		}

@@ -49,6 +49,16 @@ type Values struct {
 	// TLSCertFile and TLSKeyFile name the PEM certificate and key files.
 	// Directives tls-cert-file and tls-key-file.
 	TLSCertFile, TLSKeyFile string
+	// GRPCPort is the port of the gRPC API (shardcache.v1.Cache), 0 for
+	// none. Directive grpc-port (ours).
+	GRPCPort int
+	// HTTPPort is the port of the HTTP key API (/v1/keys/...), 0 for none.
+	// Directive http-port (ours).
+	HTTPPort int
+	// TLSGRPC and TLSHTTP make the gRPC and HTTP APIs speak TLS only, with
+	// TLSCertFile and TLSKeyFile, as tls-replication does for Redis's
+	// replication link. Directives tls-grpc and tls-http (ours).
+	TLSGRPC, TLSHTTP bool
 	// ProtoMaxBulkLen bounds one bulk string of a request, in bytes, at least
 	// 1 MiB. Directive proto-max-bulk-len.
 	ProtoMaxBulkLen int64

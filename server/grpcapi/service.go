@@ -49,14 +49,21 @@ func NewService(srv *server.Server, proto server.Protocol) *Service {
 	return &Service{srv: srv, proto: proto}
 }
 
-// call runs fn with a session and records the operation under command.
-func (s *Service) call(command string, fn func(ss *server.Session) error) error {
+// methodCommand names the Redis command each method is counted under in
+// the command statistics and metrics.
+var methodCommand = map[string]string{
+	"Get": "get", "Set": "set", "Delete": "del", "GetMany": "mget", "SetMany": "mset",
+	"Touch": "pexpire", "TTL": "pttl", "Increment": "incrby", "Scan": "scan",
+}
+
+// call runs fn with a session and records the operation of method.
+func (s *Service) call(method string, fn func(ss *server.Session) error) error {
 	start := time.Now()
 	ss := s.srv.Session(s.proto)
 	err := fn(ss)
 	ss.Release()
 	code := status.Code(err)
-	s.srv.Record(s.proto, command, time.Since(start), code != codes.OK && code != codes.NotFound && code != codes.FailedPrecondition)
+	s.srv.Record(s.proto, methodCommand[method], time.Since(start), code != codes.OK && code != codes.NotFound && code != codes.FailedPrecondition)
 	return err
 }
 
@@ -66,7 +73,7 @@ func (s *Service) Get(ctx context.Context, req *cachev1.GetRequest) (*cachev1.Ge
 		return nil, err
 	}
 	var out *cachev1.GetResponse
-	err := s.call("get", func(ss *server.Session) error {
+	err := s.call("Get", func(ss *server.Session) error {
 		k := []byte(req.GetKey())
 		r, err := ss.Tx([][]byte{bGET, k}, [][]byte{bPTTL, k})
 		if err != nil {
@@ -90,7 +97,7 @@ func (s *Service) Set(ctx context.Context, req *cachev1.SetRequest) (*cachev1.Se
 	if err != nil {
 		return nil, err
 	}
-	err = s.call("set", func(ss *server.Session) error {
+	err = s.call("Set", func(ss *server.Session) error {
 		r, err := ss.Do(args...)
 		if err != nil {
 			return internal(err)
@@ -114,7 +121,7 @@ func (s *Service) Delete(ctx context.Context, req *cachev1.DeleteRequest) (*cach
 	if err := checkKey(req.GetKey()); err != nil {
 		return nil, err
 	}
-	err := s.call("del", func(ss *server.Session) error {
+	err := s.call("Delete", func(ss *server.Session) error {
 		r, err := ss.Do(bDEL, []byte(req.GetKey()))
 		if err != nil {
 			return internal(err)
@@ -145,7 +152,7 @@ func (s *Service) GetMany(ctx context.Context, req *cachev1.GetManyRequest) (*ca
 	if len(keys) == 0 {
 		return out, nil
 	}
-	err := s.call("mget", func(ss *server.Session) error {
+	err := s.call("GetMany", func(ss *server.Session) error {
 		cmds := make([][][]byte, 0, 2*len(keys))
 		for _, k := range keys {
 			kb := []byte(k)
@@ -192,7 +199,7 @@ func (s *Service) SetMany(ctx context.Context, req *cachev1.SetManyRequest) (*ca
 	if len(items) == 0 {
 		return out, nil
 	}
-	err := s.call("mset", func(ss *server.Session) error {
+	err := s.call("SetMany", func(ss *server.Session) error {
 		r, err := ss.Tx(cmds...)
 		if err != nil {
 			return internal(err)
@@ -227,7 +234,7 @@ func (s *Service) Touch(ctx context.Context, req *cachev1.TouchRequest) (*cachev
 		return nil, err
 	}
 	k := []byte(req.GetKey())
-	err = s.call("pexpire", func(ss *server.Session) error {
+	err = s.call("Touch", func(ss *server.Session) error {
 		var r resp.Reply
 		var err error
 		if ms > 0 {
@@ -263,7 +270,7 @@ func (s *Service) TTL(ctx context.Context, req *cachev1.TTLRequest) (*cachev1.TT
 		return nil, err
 	}
 	var out *cachev1.TTLResponse
-	err := s.call("pttl", func(ss *server.Session) error {
+	err := s.call("TTL", func(ss *server.Session) error {
 		r, err := ss.Do(bPTTL, []byte(req.GetKey()))
 		if err != nil {
 			return internal(err)
@@ -286,7 +293,7 @@ func (s *Service) Increment(ctx context.Context, req *cachev1.IncrementRequest) 
 		return nil, err
 	}
 	var out *cachev1.IncrementResponse
-	err := s.call("incrby", func(ss *server.Session) error {
+	err := s.call("Increment", func(ss *server.Session) error {
 		r, err := ss.Do(bINCRBY, []byte(req.GetKey()), strconv.AppendInt(nil, req.GetDelta(), 10))
 		if err != nil {
 			return internal(err)
@@ -316,7 +323,7 @@ func (s *Service) Scan(req *cachev1.ScanRequest, stream cachev1.Cache_ScanServer
 		match = "*"
 	}
 	ctx := stream.Context()
-	return s.call("scan", func(ss *server.Session) error {
+	return s.call("Scan", func(ss *server.Session) error {
 		cursor := []byte("0")
 		count := []byte(strconv.Itoa(page))
 		pending := make([]string, 0, page)

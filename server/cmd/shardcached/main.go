@@ -23,11 +23,15 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/net/netutil"
+
 	"github.com/shardcache/shardcache"
 	"github.com/shardcache/shardcache/server"
 	"github.com/shardcache/shardcache/server/admin"
 	"github.com/shardcache/shardcache/server/aof"
 	"github.com/shardcache/shardcache/server/config"
+	"github.com/shardcache/shardcache/server/grpcapi"
+	"github.com/shardcache/shardcache/server/httpapi"
 )
 
 func main() {
@@ -129,11 +133,16 @@ func run(args, env []string, stdout, stderr io.Writer) int {
 	if len(lns) == 0 {
 		return fail(errors.New("no listener: port and tls-port are both 0"))
 	}
-	errc := make(chan error, len(lns)+1)
+	remote, err := listenRemote(srv, v, log)
+	if err != nil {
+		return fail(err)
+	}
+	errc := make(chan error, len(lns)+len(remote.lns)+1)
 	for _, ln := range lns {
 		go func() { errc <- srv.Serve(ln) }()
 		log.Info("serving RESP", "addr", ln.Addr().String())
 	}
+	remote.serve(errc, log)
 	host := strings.TrimPrefix(v.Bind[0], "-")
 	if v.Port != 0 {
 		fmt.Fprintf(stderr, "shardcached %s ready: connect with `redis-cli -h %s -p %d`\n", server.Version, host, v.Port)
@@ -151,16 +160,24 @@ func run(args, env []string, stdout, stderr io.Writer) int {
 			os.Exit(1)
 		}()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(v.ShutdownTimeout))
+		// The remote APIs drain their calls in flight first: they run
+		// through the server, which must still be up to answer them.
+		remote.shutdown(ctx, log)
 		if err := srv.Shutdown(ctx, true); err != nil {
 			log.Error("shutdown", "err", err)
 			code = 1
 		}
 		cancel()
 	case <-srv.Done():
-		// SHUTDOWN from a client: the server has already stopped.
+		// SHUTDOWN from a client: the server has already stopped, and
+		// the remote APIs' calls fail with UNAVAILABLE (503).
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		remote.shutdown(ctx, log)
+		cancel()
 	case err := <-errc:
 		log.Error("listener failed", "err", err)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(v.ShutdownTimeout))
+		remote.shutdown(ctx, log)
 		srv.Shutdown(ctx, true)
 		cancel()
 		code = 1
@@ -172,6 +189,132 @@ func run(args, env []string, stdout, stderr io.Writer) int {
 	}
 	log.Info("bye")
 	return code
+}
+
+// remoteAPIs are the gRPC and HTTP key APIs' servers and listeners.
+type remoteAPIs struct {
+	grpc *grpcapi.Server
+	http *http.Server
+	lns  []remoteListener
+}
+
+type remoteListener struct {
+	ln    net.Listener
+	grpc  bool
+	proto string // for the log: "gRPC" or "HTTP", with " (TLS)"
+}
+
+// listenRemote opens grpc-port and http-port on every bind address, with
+// TLS where tls-grpc and tls-http ask for it.
+func listenRemote(srv *server.Server, v *config.Values, log *slog.Logger) (*remoteAPIs, error) {
+	r := &remoteAPIs{}
+	if v.GRPCPort == 0 && v.HTTPPort == 0 {
+		return r, nil
+	}
+	var tc *tls.Config
+	if v.TLSGRPC || v.TLSHTTP {
+		cert, err := tls.LoadX509KeyPair(v.TLSCertFile, v.TLSKeyFile)
+		if err != nil {
+			return r, fmt.Errorf("tls-cert-file/tls-key-file: %w", err)
+		}
+		tc = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	listen := func(port int, useTLS, isGRPC bool, name string) error {
+		for _, addr := range v.Bind {
+			optional := strings.HasPrefix(addr, "-")
+			addr = strings.TrimPrefix(addr, "-")
+			ln, err := net.Listen("tcp", net.JoinHostPort(addr, strconv.Itoa(port)))
+			if err != nil {
+				if optional {
+					log.Warn("optional bind address unavailable", "addr", addr, "err", err)
+					continue
+				}
+				r.close()
+				return fmt.Errorf("%s: %w", strings.ToLower(name)+"-port", err)
+			}
+			label := name
+			if useTLS {
+				label += " (TLS)"
+				if !isGRPC { // gRPC's credentials do the handshake themselves
+					ln = tls.NewListener(ln, tc.Clone())
+				}
+			}
+			// maxclients bounds each API's connections; past it they wait
+			// in the listen queue.
+			ln = netutil.LimitListener(ln, v.MaxClients)
+			r.lns = append(r.lns, remoteListener{ln: ln, grpc: isGRPC, proto: label})
+		}
+		return nil
+	}
+	if v.GRPCPort != 0 {
+		opts := grpcapi.Options{IdleTimeout: v.Timeout}
+		if v.TLSGRPC {
+			opts.TLS = tc.Clone()
+		}
+		r.grpc = grpcapi.NewServer(srv, opts)
+		if err := listen(v.GRPCPort, v.TLSGRPC, true, "gRPC"); err != nil {
+			return r, err
+		}
+	}
+	if v.HTTPPort != 0 {
+		r.http = httpapi.NewServer(srv, v.Timeout)
+		r.http.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
+		if err := listen(v.HTTPPort, v.TLSHTTP, false, "HTTP"); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}
+
+// serve starts a goroutine per listener; a listener's failure goes to errc.
+func (r *remoteAPIs) serve(errc chan<- error, log *slog.Logger) {
+	for _, l := range r.lns {
+		if l.grpc {
+			go func() { errc <- r.grpc.Serve(l.ln) }()
+		} else {
+			go func() {
+				if err := r.http.Serve(l.ln); !errors.Is(err, http.ErrServerClosed) {
+					errc <- err
+				}
+			}()
+		}
+		log.Info("serving "+l.proto, "addr", l.ln.Addr().String())
+	}
+}
+
+// shutdown stops accepting calls and waits for those in flight, until ctx
+// ends.
+func (r *remoteAPIs) shutdown(ctx context.Context, log *slog.Logger) {
+	done := make(chan struct{}, 2)
+	n := 0
+	if r.grpc != nil {
+		n++
+		go func() {
+			if err := r.grpc.Shutdown(ctx); err != nil {
+				log.Warn("gRPC calls still in flight at the shutdown timeout were cut", "err", err)
+			}
+			done <- struct{}{}
+		}()
+	}
+	if r.http != nil {
+		n++
+		go func() {
+			if err := r.http.Shutdown(ctx); err != nil {
+				log.Warn("HTTP calls still in flight at the shutdown timeout were cut", "err", err)
+				r.http.Close()
+			}
+			done <- struct{}{}
+		}()
+	}
+	for range n {
+		<-done
+	}
+}
+
+func (r *remoteAPIs) close() {
+	for _, l := range r.lns {
+		l.ln.Close()
+	}
 }
 
 // newLogger builds the slog logger loglevel and logfile ask for.
