@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -380,10 +381,15 @@ var (
 	bKEEPTTL = []byte("KEEPTTL")
 )
 
-// checkKey refuses an empty key, which the HTTP API cannot name.
+// checkKey refuses an empty key, which the HTTP API cannot name, and one
+// that is not UTF-8, which a proto string cannot carry (gRPC refuses it
+// while decoding; the HTTP gateway hands it on).
 func checkKey(k string) error {
 	if k == "" {
 		return status.Error(codes.InvalidArgument, "key must not be empty")
+	}
+	if !utf8.ValidString(k) {
+		return status.Error(codes.InvalidArgument, "key must be UTF-8")
 	}
 	return nil
 }
