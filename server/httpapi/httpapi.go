@@ -24,6 +24,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -109,6 +110,19 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.srv.RecordRejected(server.ProtocolHTTP, command)
 		writeStatus(w, http.StatusBadRequest, codes.InvalidArgument, r.Method+" takes no query parameters")
 		return
+	}
+	if r.Method == http.MethodPut && r.URL.RawQuery != "" {
+		// Checked here too (the gateway's parse fills the request) so that
+		// a refused PUT counts as a rejected SET, as a bad SET does on RESP.
+		values, err := url.ParseQuery(r.URL.RawQuery)
+		if err == nil {
+			err = parseSetQuery(values, &cachev1.SetRequest{})
+		}
+		if err != nil {
+			g.srv.RecordRejected(server.ProtocolHTTP, command)
+			writeStatus(w, http.StatusBadRequest, codes.InvalidArgument, err.Error())
+			return
+		}
 	}
 	limit := g.srv.MaxBulkLen()
 	if r.Method != http.MethodPut || isJSON(r.Header.Get("Content-Type")) {

@@ -97,6 +97,31 @@ func StartShardcached(t testing.TB, args ...string) *Server {
 	})
 }
 
+// Remote is a shardcached started by StartShardcachedRemote: its RESP
+// server, and the addresses of its gRPC and HTTP APIs.
+type Remote struct {
+	*Server
+	GRPCAddr string // host:port of grpc-port
+	HTTPAddr string // host:port of http-port
+}
+
+// StartShardcachedRemote starts shardcached as StartShardcached does, with
+// grpc-port and http-port on free ports of 127.0.0.1 too (chosen again
+// when a port is taken before the server binds it).
+func StartShardcachedRemote(t testing.TB, args ...string) *Remote {
+	t.Helper()
+	bin := BuildShardcached(t)
+	r := &Remote{}
+	r.Server = start(t, "shardcached", bin, args, func(port int, dir string) []string {
+		g, h := FreePort(t), FreePort(t)
+		r.GRPCAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(g))
+		r.HTTPAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(h))
+		return []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+			"--admin-port", "0", "--dir", dir, "--grpc-port", strconv.Itoa(g), "--http-port", strconv.Itoa(h)}
+	})
+	return r
+}
+
 func start(t testing.TB, name, bin string, args []string, defaults func(port int, dir string) []string) *Server {
 	t.Helper()
 	dir := t.TempDir() // removed after the Cleanup below has stopped the server
