@@ -40,7 +40,7 @@ type fakeCache struct {
 	auth                   []string // the authorization metadata of each call, in order
 	scanPageSizes          []int32  // page_size of each Scan
 	scanMessages           int      // ScanResponse messages sent
-	// holdScan makes Scan, after its last page, wait for its stream's
+	// holdScan makes Scan, after its pages, wait for its stream's
 	// context to end and report the context's error on scanEnded.
 	holdScan  bool
 	scanEnded chan error
@@ -375,6 +375,18 @@ func (f *fakeCache) Scan(req *cachev1.ScanRequest, stream grpc.ServerStreamingSe
 	hold := f.holdScan
 	f.mu.Unlock()
 	slices.Sort(keys)
+	if hold {
+		// However the sending ends (a Send can fail once the client
+		// cancels), wait for the stream's context.
+		defer func() {
+			select {
+			case <-stream.Context().Done():
+				f.scanEnded <- stream.Context().Err()
+			case <-time.After(10 * time.Second):
+				f.scanEnded <- nil
+			}
+		}()
+	}
 	for chunk := range slices.Chunk(keys, page) {
 		if err := stream.Send(&cachev1.ScanResponse{Keys: chunk}); err != nil {
 			return err
@@ -382,14 +394,6 @@ func (f *fakeCache) Scan(req *cachev1.ScanRequest, stream grpc.ServerStreamingSe
 		f.mu.Lock()
 		f.scanMessages++
 		f.mu.Unlock()
-	}
-	if hold {
-		select {
-		case <-stream.Context().Done():
-			f.scanEnded <- stream.Context().Err()
-		case <-time.After(10 * time.Second):
-			f.scanEnded <- nil
-		}
 	}
 	return nil
 }
