@@ -3,9 +3,10 @@
 .PHONY: run shardcached demo test proto bench bench-peers bench-policies bench-shards bench-memory bench-server bench-aof bench-store hitratio plots
 
 # The main job: shardcached in the foreground on 127.0.0.1:6380 (admin
-# HTTP on 127.0.0.1:8080), in memory. Connect with `redis-cli -p 6380`.
+# HTTP on 127.0.0.1:8080, gRPC on 6381, HTTP key API on 6382), in memory.
+# Connect with `redis-cli -p 6380`.
 run: shardcached
-	./bin/shardcached
+	./bin/shardcached --grpc-port 6381 --http-port 6382
 
 # The server binary, bin/shardcached.
 shardcached:

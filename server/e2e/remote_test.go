@@ -27,6 +27,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/shardcache/shardcache/client"
 	"github.com/shardcache/shardcache/client/cachev1"
 	"github.com/shardcache/shardcache/server/internal/servertest"
 )
@@ -630,4 +631,69 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestGoClient drives the client package against the binary, over TLS
+// with a password.
+func TestGoClient(t *testing.T) {
+	certFile, keyFile, pool := selfSigned(t, t.TempDir())
+	srv := servertest.StartShardcachedRemote(t, "--requirepass", "pw", "--tls-cert-file", certFile, "--tls-key-file", keyFile, "--tls-grpc", "yes")
+	ctx := context.Background()
+	tc := &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}
+	c, err := client.New(srv.GRPCAddr, client.WithTLS(tc), client.WithPassword("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Set(ctx, "user:1", []byte("ada"), client.WithTTL(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	v, ttl, err := c.GetWithTTL(ctx, "user:1")
+	if err != nil || string(v) != "ada" || !near(ttl, time.Minute) {
+		t.Fatalf("GetWithTTL = %q %v, %v", v, ttl, err)
+	}
+	if err := c.Set(ctx, "user:1", []byte("bob"), client.IfAbsent()); !errors.Is(err, client.ErrConditionFailed) {
+		t.Fatalf("Set IfAbsent of an existing key: %v", err)
+	}
+	if _, err := c.Get(ctx, "user:2"); !errors.Is(err, client.ErrNotFound) || status.Code(err) != codes.NotFound {
+		t.Fatalf("Get of a missing key: %v", err)
+	}
+	if n, err := c.Increment(ctx, "hits", 3); err != nil || n != 3 {
+		t.Fatalf("Increment = %d, %v", n, err)
+	}
+	applied, err := c.SetMany(ctx, []client.SetItem{{Key: "user:2", Value: []byte("cy")}, {Key: "hits", Value: []byte("0"), Options: []client.SetOption{client.IfAbsent()}}})
+	if err != nil || !slices.Equal(applied, []bool{true, false}) {
+		t.Fatalf("SetMany = %v, %v", applied, err)
+	}
+	items, err := c.GetMany(ctx, []string{"user:1", "nope", "user:2"})
+	if err != nil || len(items) != 3 || string(items[0].Value) != "ada" || items[1].Found || string(items[2].Value) != "cy" || items[2].TTL != client.NoTTL {
+		t.Fatalf("GetMany = %+v, %v", items, err)
+	}
+	var keys []string
+	for k, err := range c.Scan(ctx, "user:*", 1) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	if !slices.Equal(keys, []string{"user:1", "user:2"}) {
+		t.Fatalf("Scan = %q", keys)
+	}
+	if err := c.Delete(ctx, "user:1"); err != nil {
+		t.Fatal(err)
+	}
+	resp := redis.NewClient(&redis.Options{Addr: srv.Addr(), Password: "pw"})
+	defer resp.Close()
+	if n := resp.Exists(ctx, "user:1").Val(); n != 0 {
+		t.Fatal("a key deleted by the client exists over RESP")
+	}
+	wrong, err := client.New(srv.GRPCAddr, client.WithTLS(tc), client.WithPassword("wrong"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wrong.Close()
+	if _, err := wrong.Get(ctx, "user:2"); !errors.Is(err, client.ErrUnauthenticated) {
+		t.Fatalf("Get with a wrong password: %v", err)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"slices"
 	"strconv"
@@ -408,5 +409,32 @@ func TestShutdownDrainsStreamsInFlight(t *testing.T) {
 	}
 	if err := <-stopped; err != nil {
 		t.Fatalf("Shutdown: %v", err)
+	}
+}
+
+// TestScanSkipsBinaryKeys: a key RESP stored that is not UTF-8 cannot be
+// a proto string; Scan leaves it out instead of failing the stream.
+func TestScanSkipsBinaryKeys(t *testing.T) {
+	f := start(t)
+	ctx := context.Background()
+	f.redis.Set(ctx, "bin:\xff\xfe", "x", 0)
+	f.redis.Set(ctx, "bin:ok", "x", 0)
+	stream, err := f.api.Scan(ctx, &cachev1.ScanRequest{Match: "bin:*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for {
+		page, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("Scan with a binary key in the keyspace: %v", err)
+		}
+		keys = append(keys, page.GetKeys()...)
+	}
+	if len(keys) != 1 || keys[0] != "bin:ok" {
+		t.Fatalf("Scan = %q, want [bin:ok]", keys)
 	}
 }

@@ -344,6 +344,9 @@ func (s *Service) Scan(req *cachev1.ScanRequest, stream cachev1.Cache_ScanServer
 			}
 			cursor = bytes.Clone(r.Elems[0].Str)
 			for _, k := range r.Elems[1].Elems {
+				if !utf8.Valid(k.Str) {
+					continue // a binary key from RESP: a proto string cannot carry it
+				}
 				pending = append(pending, string(k.Str))
 				if len(pending) == page {
 					if err := stream.Send(&cachev1.ScanResponse{Keys: pending}); err != nil {

@@ -10,8 +10,9 @@
 //	POST   /v1/keys:batchGet       {"keys":["a","b"]}
 //	POST   /v1/keys:batchSet       {"items":[{"key":"a","value":"<base64>","ttl":"30s"}]}
 //
-// A key is one path segment, percent-escaped where it holds '/', '?', '%'
-// or '#'. Values are raw bytes on GET and PUT (or a base64 JSON string
+// A key is the rest of the path after /v1/keys/, percent-decoded: '/' may
+// stand bare or as %2F, while '?', '%', '#' and bytes outside ASCII are
+// percent-escaped. Values are raw bytes on GET and PUT (or a base64 JSON string
 // with Content-Type/Accept application/json), base64 in the batch routes'
 // JSON, as protojson writes bytes. Errors are JSON:
 // {"code":404,"status":"NOT_FOUND","message":"..."}.
