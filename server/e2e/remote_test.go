@@ -697,3 +697,40 @@ func TestGoClient(t *testing.T) {
 		t.Fatalf("Get with a wrong password: %v", err)
 	}
 }
+
+// TestRemoteWritesAreLogged: with appendfsync always, what gRPC and HTTP
+// acknowledged (values and TTLs, batches, counters) survives kill -9.
+func TestRemoteWritesAreLogged(t *testing.T) {
+	dir := t.TempDir()
+	r := startRemote(t, "--dir", dir, "--appendonly", "yes", "--appendfsync", "always")
+	ctx := context.Background()
+	if _, err := r.grpc.Set(ctx, &cachev1.SetRequest{Key: "g", Value: []byte("1"), Ttl: durationpb.New(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.grpc.SetMany(ctx, &cachev1.SetManyRequest{Items: []*cachev1.SetRequest{{Key: "m1", Value: []byte("a")}, {Key: "m2", Value: []byte("b")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.grpc.Increment(ctx, &cachev1.IncrementRequest{Key: "n", Delta: 7}); err != nil {
+		t.Fatal(err)
+	}
+	if a := r.do(t, "PUT", "/v1/keys/h?ttl=30m", []byte("2")); a.code != 200 {
+		t.Fatalf("PUT = %d %s", a.code, a.body)
+	}
+	if a := r.do(t, "DELETE", "/v1/keys/m2", nil); a.code != 200 {
+		t.Fatalf("DELETE = %d %s", a.code, a.body)
+	}
+	r.srv.Kill()
+
+	again := servertest.StartShardcached(t, "--dir", dir, "--appendonly", "yes")
+	c := redis.NewClient(&redis.Options{Addr: again.Addr()})
+	defer c.Close()
+	if v := c.MGet(ctx, "g", "m1", "m2", "n", "h").Val(); fmt.Sprint(v) != "[1 a <nil> 7 2]" {
+		t.Fatalf("after kill -9: %v", v)
+	}
+	if d := c.PTTL(ctx, "g").Val(); d > time.Hour || d < time.Hour-30*time.Second {
+		t.Fatalf("gRPC Set's TTL after kill -9: %v", d)
+	}
+	if d := c.PTTL(ctx, "h").Val(); d > 30*time.Minute || d < 30*time.Minute-30*time.Second {
+		t.Fatalf("HTTP PUT's TTL after kill -9: %v", d)
+	}
+}
