@@ -1,6 +1,9 @@
 package shardcache
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // ComputeOp tells Compute what to do with the key after fn returns: one of
 // the three constants below; any other value makes Compute panic.
@@ -37,6 +40,22 @@ const (
 // access. After Close, Compute does not call fn and returns the zero value
 // and false.
 func (c *Cache[K, V]) Compute(key K, fn func(old V, found bool) (V, ComputeOp)) (V, bool) {
+	return c.compute(key, fn, nil)
+}
+
+// ComputeEntry is Compute with the whole live entry given to fn: its value,
+// TTL, deadline and cost (as GetEntry reads them), read under the same lock
+// as the write, so that fn may take the deadline into account or record it
+// (shardcached logs an INCR as the key's new value with its absolute
+// deadline, inside fn, so that the log's order is the engine's). old is the
+// zero Entry when found is false. Everything else, including what fn must
+// not do, is as for Compute.
+func (c *Cache[K, V]) ComputeEntry(key K, fn func(old Entry[V], found bool) (V, ComputeOp)) (V, bool) {
+	return c.compute(key, nil, fn)
+}
+
+// compute is Compute (fn) or ComputeEntry (efn): exactly one is set.
+func (c *Cache[K, V]) compute(key K, fn func(old V, found bool) (V, ComputeOp), efn func(old Entry[V], found bool) (V, ComputeOp)) (V, bool) {
 	h := c.hash(key)
 	s := c.shardFor(h)
 	var buf removals[K, V]
@@ -67,7 +86,21 @@ func (c *Cache[K, V]) Compute(key K, fn func(old V, found bool) (V, ComputeOp)) 
 	if e != nil {
 		old = e.value
 	}
-	v, op := fn(old, e != nil)
+	var v V
+	var op ComputeOp
+	if efn == nil {
+		v, op = fn(old, e != nil)
+	} else {
+		var oe Entry[V]
+		if e != nil {
+			oe = Entry[V]{Value: old, Cost: s.costOf(e)}
+			if e.deadline != 0 {
+				oe.TTL = time.Duration(e.deadline - now)
+				oe.Deadline = c.clock.wall(e.deadline)
+			}
+		}
+		v, op = efn(oe, e != nil)
+	}
 	if op > ComputeDelete {
 		// The deferred unlock releases the shard; nothing has changed.
 		panic(fmt.Sprintf("shardcache: Compute: unknown ComputeOp %d", op))

@@ -467,3 +467,40 @@ func TestGetOrLoadHitPath(t *testing.T) {
 	})
 	assert.Zero(t, allocs)
 }
+
+func TestComputeEntry(t *testing.T) {
+	c := newManual(t, Config[string, int]{Cost: func(_ string, v int) int64 { return int64(v) }, MaxCost: 1000})
+	c.SetWithTTL("a", 7, time.Second)
+	c.advance(300 * time.Millisecond)
+	want, _ := c.GetEntry("a")
+	v, ok := c.ComputeEntry("a", func(old Entry[int], found bool) (int, ComputeOp) {
+		assert.True(t, found)
+		assert.Equal(t, want.Value, old.Value)
+		assert.WithinDuration(t, want.Deadline, old.Deadline, time.Millisecond) // as GetEntry reads it
+		assert.Equal(t, 700*time.Millisecond, old.TTL)
+		assert.Equal(t, int64(7), old.Cost)
+		return old.Value + 1, ComputeSet
+	})
+	assert.True(t, ok)
+	assert.Equal(t, 8, v)
+	e, ok := c.GetEntry("a")
+	assert.True(t, ok)
+	assert.Equal(t, 700*time.Millisecond, e.TTL, "a ComputeSet keeps the deadline")
+	assert.Equal(t, int64(8), e.Cost)
+
+	c.Set("forever", 1)
+	c.ComputeEntry("forever", func(old Entry[int], found bool) (int, ComputeOp) {
+		assert.True(t, found)
+		assert.Zero(t, old.TTL)
+		assert.True(t, old.Deadline.IsZero())
+		return 0, ComputeKeep
+	})
+	c.advance(time.Second) // "a" expires
+	c.ComputeEntry("a", func(old Entry[int], found bool) (int, ComputeOp) {
+		assert.False(t, found, "an expired entry is not found")
+		assert.Equal(t, Entry[int]{}, old)
+		return 0, ComputeDelete
+	})
+	_, ok = c.Get("a")
+	assert.False(t, ok)
+}

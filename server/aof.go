@@ -112,11 +112,19 @@ func (c *client) aofRecordKey(key string) {
 		return
 	}
 	e, ok := t.Peek(key)
+	c.aofRecordState(key, e.Value, e.Deadline, ok)
+}
+
+// aofRecordState appends the record of key's state: SET key value (PXAT
+// deadline in ms when it expires) when live, DEL key when not. The caller
+// holds the key's shard lock and read the state under it.
+func (c *client) aofRecordState(key string, value []byte, deadline time.Time, live bool) {
+	a := &c.aofc
 	switch {
-	case !ok:
+	case !live:
 		a.buf = aof.AppendArray(a.buf, 2)
 		a.buf = aof.AppendBulk(a.buf, bDEL)
-	case e.Deadline.IsZero():
+	case deadline.IsZero():
 		a.buf = aof.AppendArray(a.buf, 3)
 		a.buf = aof.AppendBulk(a.buf, bSET)
 	default:
@@ -124,12 +132,13 @@ func (c *client) aofRecordKey(key string) {
 		a.buf = aof.AppendBulk(a.buf, bSET)
 	}
 	a.buf = aof.AppendBulkString(a.buf, key)
-	if ok {
-		a.buf = aof.AppendBulk(a.buf, e.Value)
-		if !e.Deadline.IsZero() {
+	if live {
+		a.buf = aof.AppendBulk(a.buf, value)
+		if !deadline.IsZero() {
 			a.buf = aof.AppendBulk(a.buf, bPXAT)
-			ms := (e.Deadline.UnixNano() + 500_000) / 1_000_000
-			a.buf = aof.AppendBulk(a.buf, strconv.AppendInt(nil, ms, 10))
+			ms := (deadline.UnixNano() + 500_000) / 1_000_000
+			var digits [20]byte
+			a.buf = aof.AppendBulk(a.buf, strconv.AppendInt(digits[:0], ms, 10))
 		}
 	}
 	a.n++

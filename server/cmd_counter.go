@@ -28,45 +28,62 @@ func incrBy(delta int64, fromArg, negate bool) func(c *client, args [][]byte) {
 		key := lookupKey(args[1])
 		var n int64
 		var err error
-		if c.tx == nil && !c.srv.aofOn() {
-			// Outside EXEC (and with no AOF, whose record reads the key
-			// back through a Tx after the write), one Compute: one lock and one lookup, and the
-			// entry keeps its deadline. fn runs under the key's shard
-			// lock, as c.changed needs. The key is a copy: Compute stores
-			// it if the key is new.
-			c.srv.cache.Compute(ownKey(args[1]), func(old []byte, found bool) ([]byte, shardcache.ComputeOp) {
+		if c.tx == nil {
+			n, err = c.incrCompute(args[1], d)
+		} else {
+			c.atomic1(key, func(t *etx) {
+				e, found := t.Get(key)
 				var v []byte
-				v, n, err = strval.IncrBy(old, found, d)
+				v, n, err = strval.IncrBy(e.Value, found, d)
 				if err != nil {
-					return nil, shardcache.ComputeKeep
+					return
 				}
+				v = v[:len(v):len(v)] // not raw (isRaw): Redis encodes counters as int
+				t.SetKeepTTL(storeKey(args[1], found), v)
 				c.changed(key, 1)
-				return v[:len(v):len(v)], shardcache.ComputeSet
 			})
-			if err != nil {
-				c.errorReply(err.Error())
-				return
-			}
-			c.w.Int(n)
-			return
 		}
-		c.atomic1(key, func(t *etx) {
-			e, found := t.Get(key)
-			var v []byte
-			v, n, err = strval.IncrBy(e.Value, found, d)
-			if err != nil {
-				return
-			}
-			v = v[:len(v):len(v)] // not raw (isRaw): Redis encodes counters as int
-			t.SetKeepTTL(storeKey(args[1], found), v)
-			c.changed(key, 1)
-		})
 		if err != nil {
 			c.errorReply(err.Error())
 			return
 		}
 		c.w.Int(n)
 	}
+}
+
+// incrCompute runs INCRBY key d outside EXEC as one ComputeEntry: one lock
+// and one lookup, the entry keeps its deadline, and fn runs under the key's
+// shard lock, as c.changed and the AOF's order need. With the AOF on, the
+// record (the new value with the key's absolute deadline) is appended
+// inside fn, under that lock. It returns the new value, or the error to
+// answer with.
+func (c *client) incrCompute(arg []byte, d int64) (n int64, err error) {
+	key := lookupKey(arg)
+	logged := c.srv.aofOn() && !c.aofc.replaying
+	// The key is a copy: ComputeEntry stores it if the key is new.
+	_, stored := c.srv.cache.ComputeEntry(ownKey(arg), func(old shardcache.Entry[[]byte], found bool) ([]byte, shardcache.ComputeOp) {
+		var v []byte
+		v, n, err = strval.IncrBy(old.Value, found, d)
+		if err != nil {
+			return nil, shardcache.ComputeKeep
+		}
+		v = v[:len(v):len(v)] // not raw (isRaw): Redis encodes counters as int
+		c.changed(key, 1)     // outside Atomic: dirty count and WATCH only
+		if logged {
+			a := &c.aofc
+			a.buf, a.n = a.buf[:0], 0
+			c.aofRecordState(key, v, old.Deadline, true)
+			c.aofCommit(false)
+		}
+		return v, shardcache.ComputeSet
+	})
+	if !stored && err == nil && logged {
+		// The engine refused the value (its cost is over maxmemory) after
+		// its SET was logged: log the state it left, under the key's lock,
+		// so that the file's last record for the key matches the keyspace.
+		c.atomic1(key, func(*etx) { c.aofRecordKey(key) })
+	}
+	return n, err
 }
 
 func cmdIncrByFloat(c *client, args [][]byte) {
