@@ -49,7 +49,7 @@ bench-memory:
 bench-server:
 	./bench/scripts/bench-server.sh
 
-# shardcached beside redis-server with appendonly yes, at appendfsync everysec and always.
+# shardcached beside redis-server with appendonly yes, at appendfsync everysec and always, and a rewrite of 10^6 keys under load.
 bench-aof:
 	./bench/scripts/bench-aof.sh
 
