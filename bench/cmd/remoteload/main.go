@@ -250,6 +250,7 @@ type result struct {
 	firstErr error
 	elapsed  time.Duration
 	serverCP time.Duration // server CPU time over the phase; 0 if unknown
+	clientCP time.Duration // this process's CPU time over the phase; 0 if unknown
 	dials    int64         // connections opened during the phase (http/keepalive only)
 	h        hist
 }
@@ -306,7 +307,7 @@ func runPhase(ctx context.Context, m *mode, o op, callers int, d time.Duration, 
 	}
 	warm.Wait()
 	runtime.GC()
-	cpu0 := srv.cpu()
+	cpu0, self0 := srv.cpu(), procCPU(os.Getpid())
 	var dials0 int64
 	if m.dials != nil {
 		dials0 = m.dials()
@@ -316,6 +317,7 @@ func runPhase(ctx context.Context, m *mode, o op, callers int, d time.Duration, 
 	close(start)
 	wg.Wait()
 	res := result{mode: m.name, op: o, elapsed: time.Since(t0)}
+	res.clientCP = procCPU(os.Getpid()) - self0
 	if m.dials != nil {
 		res.dials = m.dials() - dials0
 	}

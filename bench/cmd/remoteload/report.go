@@ -10,13 +10,13 @@ import (
 
 // summary is one mode and op's medians across rounds.
 type summary struct {
-	keysPerSec, callsPerSec, p50, p99, cpuPerKey float64
-	errors, misses                               uint64
+	keysPerSec, callsPerSec, p50, p99, cpuPerKey, selfPerKey float64
+	errors, misses                                           uint64
 }
 
 func summarize(results []result, mode string, o op) (summary, bool) {
 	var s summary
-	var kps, cps, p50, p99, cpu []float64
+	var kps, cps, p50, p99, cpu, self []float64
 	for i := range results {
 		r := &results[i]
 		if r.mode != mode || r.op != o {
@@ -28,6 +28,7 @@ func summarize(results []result, mode string, o op) (summary, bool) {
 		p99 = append(p99, us(r.h.quantile(0.99)))
 		if r.keys > 0 {
 			cpu = append(cpu, us(r.serverCP)/float64(r.keys))
+			self = append(self, us(r.clientCP)/float64(r.keys))
 		}
 		s.errors += r.errors
 		s.misses += r.misses
@@ -36,7 +37,7 @@ func summarize(results []result, mode string, o op) (summary, bool) {
 		return s, false
 	}
 	s.keysPerSec, s.callsPerSec = median(kps), median(cps)
-	s.p50, s.p99, s.cpuPerKey = median(p50), median(p99), median(cpu)
+	s.p50, s.p99, s.cpuPerKey, s.selfPerKey = median(p50), median(p99), median(cpu), median(self)
 	return s, true
 }
 
@@ -48,16 +49,16 @@ func report(w io.Writer, c config, ms []*mode, results []result, haveCPU bool) {
 		c.callers, c.keys, c.valueSize, c.batch, c.grpcConns, c.duration, c.rounds, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version())
 	fmt.Fprintf(w, "keys/s counts keys (a pipelined or batched call of %d counts %d); calls/s and the latencies are per call, so per round trip of %d keys in resp/pipelined and grpc/batched.", c.batch, c.batch, c.batch)
 	if haveCPU {
-		fmt.Fprintf(w, " srv CPU µs/key is the server process's user+system CPU time over the phase divided by its keys (10 ms ticks).")
+		fmt.Fprintf(w, " srv CPU µs/key is the server process's user+system CPU time over the phase divided by its keys, load CPU µs/key the same for this load generator (both from /proc, 10 ms ticks); at 2 CPUs, the two sum to at most 2 s per s.")
 	}
 	fmt.Fprintf(w, "\n\n## Medians across %d rounds\n\n", c.rounds)
 	fmt.Fprintf(w, "| mode | op | keys/s | calls/s | p50 µs/call | p99 µs/call |")
 	if haveCPU {
-		fmt.Fprintf(w, " srv CPU µs/key |")
+		fmt.Fprintf(w, " srv CPU µs/key | load CPU µs/key |")
 	}
 	fmt.Fprintf(w, " errors | misses |\n|---|---|---:|---:|---:|---:|")
 	if haveCPU {
-		fmt.Fprintf(w, "---:|")
+		fmt.Fprintf(w, "---:|---:|")
 	}
 	fmt.Fprintf(w, "---:|---:|\n")
 	for _, o := range []op{opGet, opSet} {
@@ -68,7 +69,7 @@ func report(w io.Writer, c config, ms []*mode, results []result, haveCPU bool) {
 			}
 			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |", m.name, o, thousands(s.keysPerSec), thousands(s.callsPerSec), dec(s.p50), dec(s.p99))
 			if haveCPU {
-				fmt.Fprintf(w, " %.2f |", s.cpuPerKey)
+				fmt.Fprintf(w, " %.2f | %.2f |", s.cpuPerKey, s.selfPerKey)
 			}
 			fmt.Fprintf(w, " %d | %d |\n", s.errors, s.misses)
 		}
@@ -92,11 +93,11 @@ func report(w io.Writer, c config, ms []*mode, results []result, haveCPU bool) {
 	fmt.Fprintf(w, "\n## Every round\n\n")
 	fmt.Fprintf(w, "| round | mode | op | keys/s | calls/s | p50 µs | p99 µs | max µs |")
 	if haveCPU {
-		fmt.Fprintf(w, " srv CPU µs/key |")
+		fmt.Fprintf(w, " srv CPU µs/key | load CPU µs/key |")
 	}
 	fmt.Fprintf(w, " errors |\n|---:|---|---|---:|---:|---:|---:|---:|")
 	if haveCPU {
-		fmt.Fprintf(w, "---:|")
+		fmt.Fprintf(w, "---:|---:|")
 	}
 	fmt.Fprintf(w, "---:|\n")
 	for i := range results {
@@ -105,11 +106,11 @@ func report(w io.Writer, c config, ms []*mode, results []result, haveCPU bool) {
 			thousands(r.keysPerSec()), thousands(r.callsPerSec()),
 			dec(us(r.h.quantile(0.5))), dec(us(r.h.quantile(0.99))), dec(us(r.h.quantile(1))))
 		if haveCPU {
-			cpu := 0.0
+			cpu, self := 0.0, 0.0
 			if r.keys > 0 {
-				cpu = us(r.serverCP) / float64(r.keys)
+				cpu, self = us(r.serverCP)/float64(r.keys), us(r.clientCP)/float64(r.keys)
 			}
-			fmt.Fprintf(w, " %.2f |", cpu)
+			fmt.Fprintf(w, " %.2f | %.2f |", cpu, self)
 		}
 		fmt.Fprintf(w, " %d |\n", r.errors)
 	}
