@@ -56,7 +56,7 @@ bench-aof:
 bench-store:
 	cd store && go test -run '^$$' -bench Store -benchtime 1s .
 
-# Get/Set throughput and p50/p99 of shardcached over RESP, gRPC and HTTP (unary and batched), 6 alternating rounds, about 4 min.
+# Get/Set throughput and p50/p99 of shardcached over RESP, gRPC and HTTP (unary and batched), 6 alternating rounds, about 3 min.
 bench-remote:
 	./bench/scripts/bench-remote.sh
 

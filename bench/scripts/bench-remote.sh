@@ -4,7 +4,7 @@
 # Builds bin/shardcached, then bench/cmd/remoteload starts it on free 127.0.0.1 ports (in memory: --save ""
 # --appendonly no, a temporary --dir) and runs ROUNDS rounds of every mode in turn, a Set then a Get phase of
 # DURATION each; it prints medians across rounds, the two targets and every round's figures, as Markdown, to
-# bench/results/remote.txt (OUT) and stdout. Defaults take about 3.5 minutes (5 modes × 2 ops × 6 × 3 s, plus
+# bench/results/remote.txt (OUT) and stdout. Defaults take about 3 minutes (5 modes × 2 ops × 6 × 3 s, plus
 # the build and the preload); timeout bounds the run at 10 minutes.
 # Env: DURATION (3s), ROUNDS (6), CALLERS (50), OUT, PROFILE (a directory: server CPU profiles of the last
 # round, from the admin port's /debug/pprof). More arguments go to remoteload (e.g. -modes grpc/unary).
