@@ -1,6 +1,6 @@
 # Everyday targets. Anything longer than a line or two lives in scripts/ or
 # bench/scripts/, with a comment on top saying what it does.
-.PHONY: run shardcached demo test proto bench bench-peers bench-policies bench-shards bench-memory bench-server bench-aof bench-store hitratio plots
+.PHONY: run shardcached demo test proto bench bench-peers bench-policies bench-shards bench-memory bench-server bench-aof bench-store bench-remote hitratio plots
 
 # The main job: shardcached in the foreground on 127.0.0.1:6380 (admin
 # HTTP on 127.0.0.1:8080, gRPC on 6381, HTTP key API on 6382), in memory.
@@ -56,6 +56,10 @@ bench-aof:
 # Get/Set latency (p50/p99) and throughput of every store adapter over loopback, and the tiered store's L1 hits against Redis.
 bench-store:
 	cd store && go test -run '^$$' -bench Store -benchtime 1s .
+
+# Get/Set throughput and p50/p99 of shardcached over RESP, gRPC and HTTP (unary and batched), 6 alternating rounds, about 3 min.
+bench-remote:
+	./bench/scripts/bench-remote.sh
 
 # Hit ratios of every cache on synthetic sequences and the traces in ../shared/traces.
 hitratio:

@@ -11,6 +11,8 @@
 //     `go test ./internal/sim -run TestTraceTable -v` (every trace with
 //     SHARDCACHE_TRACE_ALL=1).
 //   - cmd/plots draws the charts in docs/img from their output.
+//   - cmd/remoteload loads a shardcached over RESP, gRPC and HTTP and reports
+//     throughput and p50/p99 per protocol (make bench-remote).
 //   - scripts/ holds the commands behind the root Makefile's bench targets.
 //
 // docs/benchmarks.md has the settings, commands and results.
