@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/shardcache/shardcache"
 	"github.com/shardcache/shardcache/server/resp"
 )
 
@@ -132,6 +133,31 @@ func (ss *Session) Tx(cmds ...[][]byte) (resp.Reply, error) {
 		}
 	}
 	return r, nil
+}
+
+// Read reads keys as one transaction of GETs would (MULTI, GET of each
+// key, EXEC), straight from the engine: every key's shard is locked at
+// once, so the values and TTLs fn sees are of one instant, and each read
+// counts as an access in the eviction policy and as a keyspace hit or miss,
+// as GET does. fn gets each key's index in keys, its live entry (Value and
+// TTL; TTL 0: it does not expire) and whether it was found. fn runs under
+// the shard locks: it must be quick and must not use the session. Value is
+// the stored slice, never modified once stored (a write replaces it):
+// callers may keep it but must not change it. Read is the read path of the
+// remote APIs, which need no reply encoded and parsed for a read.
+func (ss *Session) Read(keys []string, fn func(i int, e shardcache.Entry[[]byte], found bool)) error {
+	srv := ss.c.srv
+	if srv.closing.Load() {
+		return ErrServerClosed
+	}
+	srv.cache.Atomic(keys, func(t *etx) {
+		for i, k := range keys {
+			e, ok := t.Get(k)
+			srv.countLookup(ok)
+			fn(i, e, ok)
+		}
+	})
+	return nil
 }
 
 var (

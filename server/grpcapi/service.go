@@ -22,6 +22,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/shardcache/shardcache"
 	"github.com/shardcache/shardcache/client/cachev1"
 	"github.com/shardcache/shardcache/server"
 	"github.com/shardcache/shardcache/server/resp"
@@ -75,21 +76,23 @@ func (s *Service) Get(ctx context.Context, req *cachev1.GetRequest) (*cachev1.Ge
 	}
 	var out *cachev1.GetResponse
 	err := s.call("Get", func(ss *server.Session) error {
-		k := []byte(req.GetKey())
-		r, err := ss.Tx([][]byte{bGET, k}, [][]byte{bPTTL, k})
+		err := ss.Read([]string{req.GetKey()}, func(_ int, e shardcache.Entry[[]byte], found bool) {
+			if found {
+				out = &cachev1.GetResponse{Value: e.Value, Ttl: ttlPB(e.Deadline)}
+			}
+		})
 		if err != nil {
 			return internal(err)
 		}
-		if err := replyError(r); err != nil {
-			return err
-		}
-		if len(r.Elems) != 2 || r.Elems[0].Kind == resp.KindNull {
+		if out == nil {
 			return status.Errorf(codes.NotFound, "key %q not found", req.GetKey())
 		}
-		out = &cachev1.GetResponse{Value: bytes.Clone(r.Elems[0].Str), Ttl: ttlOf(r.Elems[1])}
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // Set stores the value with its TTL and condition.
@@ -153,29 +156,18 @@ func (s *Service) GetMany(ctx context.Context, req *cachev1.GetManyRequest) (*ca
 	if len(keys) == 0 {
 		return out, nil
 	}
+	items := make([]cachev1.Item, len(keys)) // one allocation for them all
 	err := s.call("GetMany", func(ss *server.Session) error {
-		cmds := make([][][]byte, 0, 2*len(keys))
-		for _, k := range keys {
-			kb := []byte(k)
-			cmds = append(cmds, [][]byte{bGET, kb}, [][]byte{bPTTL, kb})
-		}
-		r, err := ss.Tx(cmds...)
-		if err != nil {
-			return internal(err)
-		}
-		if err := replyError(r); err != nil {
-			return err
-		}
-		if len(r.Elems) != len(cmds) {
-			return status.Error(codes.Internal, "short transaction reply")
-		}
-		for i, k := range keys {
-			v, t := r.Elems[2*i], r.Elems[2*i+1]
-			it := &cachev1.Item{Key: k}
-			if v.Kind == resp.KindBulk {
-				it.Found, it.Value, it.Ttl = true, bytes.Clone(v.Str), ttlOf(t)
+		err := ss.Read(keys, func(i int, e shardcache.Entry[[]byte], found bool) {
+			it := &items[i]
+			it.Key, it.Found = keys[i], found
+			if found {
+				it.Value, it.Ttl = e.Value, ttlPB(e.Deadline)
 			}
 			out.Items[i] = it
+		})
+		if err != nil {
+			return internal(err)
 		}
 		return nil
 	})
@@ -452,6 +444,16 @@ func ttlMillis(d *durationpb.Duration) (int64, error) {
 }
 
 // ttlOf turns a PTTL reply into a TTL: nil for -1 (no TTL) or absent.
+// ttlPB is the TTL of an entry expiring at deadline as the API writes it:
+// unset when it does not expire, else in whole milliseconds as PTTL
+// counts them, so that every protocol reports the same figure.
+func ttlPB(deadline time.Time) *durationpb.Duration {
+	if deadline.IsZero() {
+		return nil
+	}
+	return durationpb.New(time.Duration(max(time.Until(deadline).Milliseconds(), 0)) * time.Millisecond)
+}
+
 func ttlOf(r resp.Reply) *durationpb.Duration {
 	if r.Kind != resp.KindInt || r.Int < 0 {
 		return nil
