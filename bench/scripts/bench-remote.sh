@@ -6,8 +6,12 @@
 # DURATION each; it prints medians across rounds, the two targets and every round's figures, as Markdown, to
 # bench/results/remote.txt (OUT) and stdout. Defaults take about 3 minutes (5 modes × 2 ops × 6 × 3 s, plus
 # the build and the preload); timeout bounds the run at 10 minutes.
-# Env: DURATION (3s), ROUNDS (6), CALLERS (50), OUT, PROFILE (a directory: server CPU profiles of the last
-# round, from the admin port's /debug/pprof). More arguments go to remoteload (e.g. -modes grpc/unary).
+# Then it measures unary gRPC and RESP again with the same callers paced at each of RATES calls/s in all
+# (remoteload -rate: latency below saturation; a call delayed by the one before counts from its scheduled
+# time), PACED_ROUNDS rounds each, about 40 s per rate.
+# Env: DURATION (3s), ROUNDS (6), CALLERS (50), RATES ("2000 5000 10000"; "" skips them), PACED_ROUNDS (3),
+# OUT, PROFILE (a directory: server CPU profiles of the last round, from the admin port's /debug/pprof). More
+# arguments go to remoteload (e.g. -modes grpc/unary).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 DURATION=${DURATION:-3s}
@@ -15,6 +19,8 @@ ROUNDS=${ROUNDS:-6}
 CALLERS=${CALLERS:-50}
 OUT=${OUT:-$root/bench/results/remote.txt}
 PROFILE=${PROFILE:-}
+RATES=${RATES:-2000 5000 10000}
+PACED_ROUNDS=${PACED_ROUNDS:-3}
 
 (cd "$root/server" && go build -o "$root/bin/shardcached" ./cmd/shardcached)
 tmp="$(mktemp -d)"
@@ -25,5 +31,11 @@ args=(-server "$root/bin/shardcached" -duration "$DURATION" -rounds "$ROUNDS" -c
 [ -n "$PROFILE" ] && args+=(-profile "$PROFILE")
 mkdir -p "$(dirname "$OUT")"
 timeout --signal=TERM --kill-after=15s 10m "$tmp/remoteload" "${args[@]}" "$@" > "$tmp/out"
+# Then latency at fixed loads below saturation: unary gRPC and RESP, the same callers, paced at each of RATES.
+for rate in $RATES; do
+	echo >> "$tmp/out"
+	timeout --signal=TERM --kill-after=15s 5m "$tmp/remoteload" "${args[@]}" -rounds "$PACED_ROUNDS" \
+		-modes grpc/unary,resp/unary -rate "$rate" "$@" >> "$tmp/out"
+done
 cp "$tmp/out" "$OUT"
 cat "$OUT"

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -69,11 +68,6 @@ func NewServer(srv *server.Server, opts Options) *Server {
 		grpc.MaxRecvMsgSize(max),
 		grpc.MaxSendMsgSize(max),
 		grpc.MaxConcurrentStreams(maxStreams),
-		// Calls run on a pool of goroutines whose stacks have grown
-		// already, instead of a new goroutine (and stack growth) per
-		// call; grpc falls back to a new goroutine when every worker is
-		// busy.
-		grpc.NumStreamWorkers(uint32(runtime.GOMAXPROCS(0))),
 		grpc.KeepaliveParams(keepalive.ServerParameters{
 			MaxConnectionIdle: opts.IdleTimeout,
 			Time:              2 * time.Minute,

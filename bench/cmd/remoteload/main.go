@@ -71,6 +71,7 @@ type config struct {
 	grpcConns  int
 	profileDir string
 	cpuProfile string
+	rate       float64 // calls/s of all callers together; 0: closed loop
 }
 
 func run() error {
@@ -92,13 +93,14 @@ func run() error {
 	flag.IntVar(&c.grpcConns, "grpc-conns", 1, "gRPC client connections the callers share")
 	flag.StringVar(&c.profileDir, "profile", "", "directory for server CPU profiles of the last round (needs -server or -admin)")
 	flag.StringVar(&c.cpuProfile, "cpuprofile", "", "file for this program's own CPU profile over the whole run")
+	flag.Float64Var(&c.rate, "rate", 0, "calls/s of all callers together, each caller on a fixed schedule (latency counted from the scheduled time); 0: closed loop, as fast as the server answers")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", flag.Args())
 	}
 	c.modes = strings.Split(modes, ",")
-	if c.rounds < 1 || c.callers < 1 || c.keys < 1 || c.batch < 1 || c.grpcConns < 1 || c.duration <= 0 {
-		return errors.New("-rounds, -callers, -keys, -batch, -grpc-conns and -duration must be positive")
+	if c.rounds < 1 || c.callers < 1 || c.keys < 1 || c.batch < 1 || c.grpcConns < 1 || c.duration <= 0 || c.rate < 0 {
+		return errors.New("-rounds, -callers, -keys, -batch, -grpc-conns and -duration must be positive, -rate not negative")
 	}
 
 	var srv *child
@@ -178,7 +180,7 @@ func run() error {
 				if c.profileDir != "" && r == c.rounds {
 					prof = fetchProfile(c.admin, c.duration, filepath.Join(c.profileDir, strings.ReplaceAll(m.name, "/", "-")+"-"+string(o)+".pprof"))
 				}
-				res := runPhase(ctx, m, o, c.callers, c.duration, srv)
+				res := runPhase(ctx, m, o, c.callers, c.duration, c.rate, srv)
 				res.round = r
 				if prof != nil {
 					if err := prof(); err != nil {
@@ -259,10 +261,15 @@ func (r *result) keysPerSec() float64  { return float64(r.keys) / r.elapsed.Seco
 func (r *result) callsPerSec() float64 { return float64(r.calls) / r.elapsed.Seconds() }
 
 // runPhase runs op of m with callers goroutines for d and gathers their
-// counts and latencies. Each goroutine calls in a closed loop until d has
-// passed since the common start; the elapsed time ends when the last call
+// counts and latencies. With rate 0 each goroutine calls in a closed loop
+// until d has passed since the common start. With a rate, caller i makes
+// its k-th call at start + (i + k·callers)/rate, so that the calls are
+// spread evenly; a call that starts late because the previous one was
+// slow counts its wait from the scheduled time (no coordinated omission),
+// one that was waiting for its time counts from when it is sent (a timer's
+// late wakeup belongs to this process, not to the server). The elapsed time ends when the last call
 // returns.
-func runPhase(ctx context.Context, m *mode, o op, callers int, d time.Duration, srv *child) result {
+func runPhase(ctx context.Context, m *mode, o op, callers int, d time.Duration, rate float64, srv *child) result {
 	type callerState struct {
 		h                     hist
 		keys, calls, err, mis uint64
@@ -278,15 +285,32 @@ func runPhase(ctx context.Context, m *mode, o op, callers int, d time.Duration, 
 	start := make(chan struct{})
 	var wg, warm sync.WaitGroup
 	warm.Add(callers)
-	var deadline time.Time
+	var begin, deadline time.Time
+	var interval time.Duration // between one caller's scheduled calls
+	if rate > 0 {
+		interval = time.Duration(float64(callers) / rate * float64(time.Second))
+	}
 	for i := range callers {
 		st, call := states[i], calls[i]
 		wg.Go(func() {
 			call(ctx) // untimed: opens this caller's connection, if it has one of its own
 			warm.Done()
 			<-start
+			next := begin.Add(time.Duration(i) * interval / time.Duration(callers))
 			for {
 				t0 := time.Now()
+				if interval > 0 {
+					if wait := next.Sub(t0); wait > 0 {
+						// Idle until the call is due: its latency runs
+						// from when it is sent, so that this process's
+						// late wakeup is not the server's.
+						time.Sleep(wait)
+						t0 = time.Now()
+					} else {
+						t0 = next // late because of the call before: the wait counts
+					}
+					next = next.Add(interval)
+				}
 				if !t0.Before(deadline) {
 					return
 				}
@@ -313,7 +337,7 @@ func runPhase(ctx context.Context, m *mode, o op, callers int, d time.Duration, 
 		dials0 = m.dials()
 	}
 	t0 := time.Now()
-	deadline = t0.Add(d)
+	begin, deadline = t0, t0.Add(d)
 	close(start)
 	wg.Wait()
 	res := result{mode: m.name, op: o, elapsed: time.Since(t0)}

@@ -47,6 +47,11 @@ func report(w io.Writer, c config, ms []*mode, results []result, haveCPU bool) {
 	fmt.Fprintf(w, "# remoteload\n\n")
 	fmt.Fprintf(w, "%d callers, %d keys preloaded, %d-byte values, batch %d, %d gRPC connection(s), %v per phase, %d rounds, GOMAXPROCS %d (client), %s/%s, %s\n\n",
 		c.callers, c.keys, c.valueSize, c.batch, c.grpcConns, c.duration, c.rounds, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version())
+	if c.rate > 0 {
+		fmt.Fprintf(w, "Paced: %s calls/s of all callers together, each caller on a fixed schedule; a call delayed by the one before it counts its latency from its scheduled time, so that the delay counts (no coordinated omission).\n\n", thousands(c.rate))
+	} else {
+		fmt.Fprintf(w, "Closed loop: each caller sends its next call when the last one returns, as fast as the server answers.\n\n")
+	}
 	fmt.Fprintf(w, "keys/s counts keys (a pipelined or batched call of %d counts %d); calls/s and the latencies are per call, so per round trip of %d keys in resp/pipelined and grpc/batched.", c.batch, c.batch, c.batch)
 	if haveCPU {
 		fmt.Fprintf(w, " srv CPU µs/key is the server process's user+system CPU time over the phase divided by its keys, load CPU µs/key the same for this load generator (both from /proc, 10 ms ticks); at 2 CPUs, the two sum to at most 2 s per s.")
@@ -86,7 +91,11 @@ func report(w io.Writer, c config, ms []*mode, results []result, haveCPU bool) {
 	}
 	for _, o := range []op{opGet, opSet} {
 		if u, ok := summarize(results, "grpc/unary", o); ok {
-			fmt.Fprintf(w, "- %s: grpc/unary p99 = %s µs at %d callers (target < 1000 µs: %s)\n", o, dec(u.p99), c.callers, met(u.p99 < 1000))
+			load := "closed loop"
+			if c.rate > 0 {
+				load = thousands(c.rate) + " calls/s"
+			}
+			fmt.Fprintf(w, "- %s: grpc/unary p99 = %s µs at %d callers, %s (target < 1000 µs: %s)\n", o, dec(u.p99), c.callers, load, met(u.p99 < 1000))
 		}
 	}
 
