@@ -42,7 +42,9 @@ type client struct {
 	tx *tx
 
 	// quiet: a Session's client, whose commands count in no
-	// per-command statistics (session.go).
+	// per-command statistics, and whose arguments stay its caller's,
+	// unchanged, until the Do or Tx they came in returns (session.go), so
+	// that MULTI need not copy them to queue them.
 	quiet           bool
 	closeAfterReply bool
 	deadlineSet     bool // a read deadline is set on conn (timeout)

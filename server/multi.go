@@ -15,7 +15,8 @@ type multiState struct {
 }
 
 // queued is one command waiting for EXEC, with its own copy of the
-// arguments (the read buffer they came in is reused).
+// arguments (the read buffer they came in is reused), except in a
+// Session, whose caller keeps them until EXEC.
 type queued struct {
 	cmd  *command
 	name string
@@ -23,6 +24,12 @@ type queued struct {
 }
 
 func (c *client) queue(cmd *command, args [][]byte) {
+	if c.quiet {
+		// A Session's Tx: its arguments outlive the EXEC that ends it.
+		c.multi.cmds = append(c.multi.cmds, queued{cmd: cmd, name: cmd.name, args: args})
+		c.w.SimpleString("QUEUED")
+		return
+	}
 	own := make([][]byte, len(args))
 	n := 0
 	for _, a := range args {

@@ -398,7 +398,8 @@ func setArgs(req *cachev1.SetRequest) ([][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	args := [][]byte{bSET, []byte(req.GetKey()), req.GetValue()}
+	args := make([][]byte, 3, 7) // SET key value [KEEPTTL] [PX ms] [NX|XX]
+	args[0], args[1], args[2] = bSET, []byte(req.GetKey()), req.GetValue()
 	if req.GetKeepTtl() {
 		if ms > 0 {
 			return nil, status.Error(codes.InvalidArgument, "keep_ttl and ttl are mutually exclusive")
