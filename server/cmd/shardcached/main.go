@@ -147,6 +147,13 @@ func run(args, env []string, stdout, stderr io.Writer) int {
 	if v.Port != 0 {
 		fmt.Fprintf(stderr, "shardcached %s ready: connect with `redis-cli -h %s -p %d`\n", server.Version, host, v.Port)
 	}
+	if v.HTTPPort != 0 && !v.TLSHTTP {
+		fmt.Fprintf(stderr, "HTTP key API: `curl -X PUT --data-binary v http://%s/v1/keys/k` then `curl http://%s/v1/keys/k`\n",
+			net.JoinHostPort(host, strconv.Itoa(v.HTTPPort)), net.JoinHostPort(host, strconv.Itoa(v.HTTPPort)))
+	}
+	if v.GRPCPort != 0 && !v.TLSGRPC {
+		fmt.Fprintf(stderr, "gRPC: `grpcurl -plaintext %s list` (shardcache.v1.Cache, with reflection)\n", net.JoinHostPort(host, strconv.Itoa(v.GRPCPort)))
+	}
 
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
