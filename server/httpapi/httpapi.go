@@ -135,7 +135,7 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Body != nil && r.Body != http.NoBody {
-		lb := &limitedBody{r: r.Body, left: limit}
+		lb := &limitedBody{r: http.MaxBytesReader(w, r.Body, limit)}
 		r.Body = lb
 		w = &tooLargeWriter{ResponseWriter: w, body: lb, limit: limit}
 	}
@@ -180,11 +180,14 @@ func bearer(h string) (string, bool) {
 // errTooLarge is what a limitedBody returns past its limit.
 var errTooLarge = errors.New("httpapi: request body too large")
 
-// limitedBody reads at most left bytes of a body, then fails: the handler
-// stops reading a body as soon as it is known to be too long.
+// limitedBody reads at most limit bytes of a body, then fails: the handler
+// stops reading a body as soon as it is known to be too long. It reads
+// through http.MaxBytesReader, whose error tells net/http that the rest of
+// the body will not be read: the server then closes the connection
+// gracefully (its write side first, then a pause), so that the client
+// reads the 413 before the unread bytes reset the connection.
 type limitedBody struct {
 	r        io.ReadCloser
-	left     int64
 	exceeded bool
 }
 
@@ -192,15 +195,12 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	if b.exceeded {
 		return 0, errTooLarge
 	}
-	if int64(len(p)) > b.left+1 {
-		p = p[:b.left+1]
-	}
 	n, err := b.r.Read(p)
-	if int64(n) > b.left {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
 		b.exceeded = true
 		return 0, errTooLarge
 	}
-	b.left -= int64(n)
 	return n, err
 }
 
