@@ -18,10 +18,7 @@ var (
 	// and TTL.
 	ErrNotFound = errors.New("client: key not found")
 	// ErrConditionFailed means a Set's IfAbsent or IfPresent condition did not
-	// hold (FAILED_PRECONDITION). The server also answers
-	// FAILED_PRECONDITION for a key that holds a value of another type,
-	// written over RESP (a list, a hash); the status message tells them
-	// apart.
+	// hold (FAILED_PRECONDITION).
 	ErrConditionFailed = errors.New("client: condition failed")
 	// ErrInvalidArgument means the request is invalid (INVALID_ARGUMENT): an
 	// empty key, a negative TTL, WithTTL with KeepTTL, a bad Scan pattern
