@@ -4,7 +4,7 @@
 // process, so the two APIs cannot drift.
 //
 //	GET    /v1/keys/{key}          the value (raw bytes), TTL in Shardcache-TTL-Ms
-//	HEAD   /v1/keys/{key}          200 or 404, TTL in Shardcache-TTL-Ms
+//	HEAD   /v1/keys/{key}          GET without the body: 200 or 404, the same headers
 //	PUT    /v1/keys/{key}?ttl=30s  body is the value; &nx or &xx for a condition, &keepttl
 //	DELETE /v1/keys/{key}
 //	POST   /v1/keys:batchGet       {"keys":["a","b"]}
@@ -151,10 +151,8 @@ func commandOf(r *http.Request) string {
 		return "mset"
 	}
 	switch r.Method {
-	case http.MethodGet:
+	case http.MethodGet, http.MethodHead:
 		return "get"
-	case http.MethodHead:
-		return "pttl"
 	case http.MethodPut:
 		return "set"
 	case http.MethodDelete:
@@ -300,10 +298,7 @@ func writeStatus(w http.ResponseWriter, httpCode int, code codes.Code, msg strin
 // ttlHeader adds the TTL of GET's and HEAD's answers as TTLHeader.
 func ttlHeader(_ context.Context, w http.ResponseWriter, m proto.Message) error {
 	var t interface{ GetTtl() *durationpb.Duration }
-	switch m := m.(type) {
-	case *cachev1.TTLResponse:
-		t = m
-	case interface{ XXX_ResponseBody() any }: // GET's wrapper of GetResponse
+	if _, ok := m.(interface{ XXX_ResponseBody() any }); ok { // GET's and HEAD's wrapper of GetResponse
 		t, _ = m.(interface{ GetTtl() *durationpb.Duration })
 	}
 	if t == nil {
