@@ -73,8 +73,41 @@ func (s *Server) Kill() {
 
 // Pause stops the process (SIGSTOP) without closing its sockets: the
 // kernel still accepts connections, but nothing answers, as with a hung or
-// unreachable server. Resume undoes it; Cleanup resumes before killing.
-func (s *Server) Pause() { s.cmd.Process.Signal(syscall.SIGSTOP) }
+// unreachable server. The signal is delivered asynchronously, so Pause
+// waits (up to 2 s, on Linux, where /proc shows it) until every thread of
+// the process is stopped: a request sent after Pause returns gets no
+// answer. Resume undoes it; Cleanup resumes before killing.
+func (s *Server) Pause() {
+	s.cmd.Process.Signal(syscall.SIGSTOP)
+	tasks := filepath.Join("/proc", strconv.Itoa(s.cmd.Process.Pid), "task")
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if allStopped(tasks) {
+			return
+		}
+	}
+}
+
+// allStopped reports whether every thread listed in dir (/proc/PID/task)
+// is stopped, and false when it cannot tell.
+func allStopped(dir string) bool {
+	ents, err := os.ReadDir(dir)
+	if err != nil || len(ents) == 0 {
+		return false
+	}
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name(), "stat"))
+		if err != nil {
+			return false
+		}
+		// The state is the field after the command name, which ends at
+		// the last ')'.
+		i := strings.LastIndexByte(string(b), ')')
+		if i < 0 || i+2 >= len(b) || (b[i+2] != 'T' && b[i+2] != 't') {
+			return false
+		}
+	}
+	return true
+}
 
 // Resume continues a paused server.
 func (s *Server) Resume() { s.cmd.Process.Signal(syscall.SIGCONT) }
