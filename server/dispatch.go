@@ -58,10 +58,10 @@ func (c *client) process(args [][]byte) {
 	}
 	c.failed = false
 	cmd.run(c, args)
-	srv.commandsProcessed.Add(1)
 	if c.quiet {
-		return // a Session's: its API records the operation (Server.Record)
+		return // a Session's: its API records the operation once (Server.Record)
 	}
+	srv.commandsProcessed.Add(1)
 	st := &cmd.stats[ProtocolRESP]
 	if c.failed {
 		st.failed.Add(1)

@@ -107,10 +107,10 @@ func cmdExec(c *client, args [][]byte) {
 			q := &m.cmds[i]
 			start := c.srv.monotonic()
 			q.cmd.run(c, q.args)
-			c.srv.commandsProcessed.Add(1)
 			if c.quiet {
 				continue
 			}
+			c.srv.commandsProcessed.Add(1)
 			d := c.srv.monotonic() - start
 			q.cmd.stats[ProtocolRESP].record(d)
 			c.maybeSlow(d, q.name, q.args)

@@ -41,8 +41,9 @@ func (p Protocol) String() string {
 // RESP client's, so it sees and changes the keyspace exactly as one would,
 // with the same maxmemory checks, WATCH touches, AOF records (and replies
 // held until they are durable) and keyspace statistics. Commands run by a
-// session are not counted in the per-command statistics: the API counts
-// its own operation once with Server.Record.
+// session are not counted in the per-command statistics nor in
+// total_commands_processed: the API counts its own operation once with
+// Server.Record.
 //
 // A Session is authenticated: the API checks credentials (CheckPassword)
 // before it runs anything. A Session is not safe for concurrent use: take
@@ -168,13 +169,14 @@ var (
 // Record counts one operation of an API under the Redis command it
 // corresponds to ("get", "set", "mget", ...) and p: the call, its time
 // and whether it failed, in the statistics INFO commandstats and the
-// metrics report. An unknown command name is ignored. Safe for concurrent
+// metrics report, and once in total_commands_processed. An unknown command name is ignored. Safe for concurrent
 // use.
 func (s *Server) Record(p Protocol, command string, d time.Duration, failed bool) {
 	cmd := s.cmds[strings.ToLower(command)]
 	if cmd == nil || cmd.stats == nil || p >= numProtocols {
 		return
 	}
+	s.commandsProcessed.Add(1) // one call, however many commands it ran
 	st := &cmd.stats[p]
 	st.record(d)
 	if failed {

@@ -360,6 +360,13 @@ func TestMetricsByProtocol(t *testing.T) {
 	if calls["grpc pttl"] != 0 || calls["grpc multi"] != 0 || calls["grpc exec"] != 0 {
 		t.Fatalf("the commands a Get runs are counted on their own: %v", calls)
 	}
+	// total_commands_processed counts each call once, as commandstats do.
+	before := f.srv.Stats().CommandsProcessed
+	f.api.SetMany(ctx, &cachev1.SetManyRequest{Items: []*cachev1.SetRequest{{Key: "a"}, {Key: "b"}, {Key: "c"}}})
+	f.api.GetMany(ctx, &cachev1.GetManyRequest{Keys: []string{"a", "b", "c"}})
+	if d := f.srv.Stats().CommandsProcessed - before; d != 2 {
+		t.Fatalf("two calls added %d to total_commands_processed", d)
+	}
 }
 
 func TestShutdownDrainsStreamsInFlight(t *testing.T) {
