@@ -59,7 +59,7 @@ func incrBy(delta int64, fromArg, negate bool) func(c *client, args [][]byte) {
 // answer with.
 func (c *client) incrCompute(arg []byte, d int64) (n int64, err error) {
 	key := lookupKey(arg)
-	logged := c.srv.aofOn() && !c.aofc.replaying
+	logged := false
 	// The key is a copy: ComputeEntry stores it if the key is new.
 	_, stored := c.srv.cache.ComputeEntry(ownKey(arg), func(old shardcache.Entry[[]byte], found bool) ([]byte, shardcache.ComputeOp) {
 		var v []byte
@@ -69,7 +69,9 @@ func (c *client) incrCompute(arg []byte, d int64) (n int64, err error) {
 		}
 		v = v[:len(v):len(v)] // not raw (isRaw): Redis encodes counters as int
 		c.changed(key, 1)     // outside Atomic: dirty count and WATCH only
-		if logged {
+		// Whether the AOF is on is read under the lock, as changed reads
+		// it inside Atomic, so that turning it on cannot miss this write.
+		if logged = c.srv.aofOn() && !c.aofc.replaying; logged {
 			a := &c.aofc
 			a.buf, a.n = a.buf[:0], 0
 			c.aofRecordState(key, v, old.Deadline, true)
