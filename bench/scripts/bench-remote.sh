@@ -4,8 +4,8 @@
 # Builds bin/shardcached, then bench/cmd/remoteload starts it on free 127.0.0.1 ports (in memory: --save ""
 # --appendonly no, a temporary --dir) and runs ROUNDS rounds of every mode in turn, a Set then a Get phase of
 # DURATION each; it prints medians across rounds, the two targets and every round's figures, as Markdown, to
-# bench/results/remote.txt (OUT) and stdout. Defaults take about 3 minutes (5 modes × 2 ops × 6 × 3 s, plus
-# the build and the preload); timeout bounds the run at 10 minutes.
+# bench/results/remote.txt (OUT) and stdout. This part takes about 3 minutes (5 modes × 2 ops × 6 × 3 s, plus
+# the build and the preload); timeout bounds it at 10 minutes. The whole script takes about 5 minutes.
 # Then it measures unary gRPC and RESP again with the same callers paced at each of RATES calls/s in all
 # (remoteload -rate: latency below saturation; a call delayed by the one before counts from its scheduled
 # time), PACED_ROUNDS rounds each, about 40 s per rate.

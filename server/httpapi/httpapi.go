@@ -113,8 +113,10 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Method == http.MethodPut && r.URL.RawQuery != "" {
-		// Checked here too (the gateway's parse fills the request) so that
-		// a refused PUT counts as a rejected SET, as a bad SET does on RESP.
+		// Checked here, before the body is read, as well as by the
+		// gateway's parser (which fills the request), so that a refused
+		// PUT costs no body and counts as a rejected SET, as a bad SET
+		// does on RESP.
 		values, err := url.ParseQuery(r.URL.RawQuery)
 		if err == nil {
 			err = parseSetQuery(values, &cachev1.SetRequest{})
