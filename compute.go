@@ -13,7 +13,8 @@ const (
 	// ComputeKeep leaves the key as it was (the zero value).
 	ComputeKeep ComputeOp = iota
 	// ComputeSet stores the value fn returned. A present entry keeps its
-	// deadline; a new entry gets Config.DefaultTTL.
+	// deadline and the key it was stored with (only a new entry stores
+	// the key Compute was given); a new entry gets Config.DefaultTTL.
 	ComputeSet
 	// ComputeDelete removes the key.
 	ComputeDelete

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -503,4 +504,29 @@ func TestComputeEntry(t *testing.T) {
 	})
 	_, ok = c.Get("a")
 	assert.False(t, ok)
+}
+
+// TestComputeSetKeepsLiveKey pins what ComputeSet's doc promises: a present
+// entry keeps the key it was stored with, so a caller may pass a key that
+// aliases a buffer it reuses afterwards when the key is found (shardcached's
+// INCR does), and only a new entry stores the key given.
+func TestComputeSetKeepsLiveKey(t *testing.T) {
+	c := newManual(t, Config[string, int]{})
+	c.Set("counter", 1)
+	buf := []byte("counter")
+	alias := unsafe.String(&buf[0], len(buf))
+	for range 2 {
+		c.ComputeEntry(alias, func(old Entry[int], found bool) (int, ComputeOp) {
+			require.True(t, found)
+			return old.Value + 1, ComputeSet
+		})
+	}
+	c.Compute(alias, func(old int, found bool) (int, ComputeOp) { return old + 1, ComputeSet })
+	copy(buf, "XXXXXXX") // the caller reuses its buffer
+	v, ok := c.Get("counter")
+	assert.True(t, ok)
+	assert.Equal(t, 4, v)
+	for k := range c.Keys() {
+		assert.Equal(t, "counter", k)
+	}
 }

@@ -57,11 +57,19 @@ func incrBy(delta int64, fromArg, negate bool) func(c *client, args [][]byte) {
 // record (the new value with the key's absolute deadline) is appended
 // inside fn, under that lock. It returns the new value, or the error to
 // answer with.
+//
+// The first try passes the argument itself as the key, uncopied: a
+// present entry keeps the key it was stored with (ComputeSet's doc), so a
+// counter that exists costs no copy. Only when the key is absent does a
+// second try pass a copy the engine may store.
 func (c *client) incrCompute(arg []byte, d int64) (n int64, err error) {
 	key := lookupKey(arg)
-	logged := false
-	// The key is a copy: ComputeEntry stores it if the key is new.
-	_, stored := c.srv.cache.ComputeEntry(ownKey(arg), func(old shardcache.Entry[[]byte], found bool) ([]byte, shardcache.ComputeOp) {
+	logged, borrowed, retry := false, true, false
+	fn := func(old shardcache.Entry[[]byte], found bool) ([]byte, shardcache.ComputeOp) {
+		if !found && borrowed {
+			retry = true
+			return nil, shardcache.ComputeKeep // the borrowed key must not be stored
+		}
 		var v []byte
 		v, n, err = strval.IncrBy(old.Value, found, d)
 		if err != nil {
@@ -78,7 +86,12 @@ func (c *client) incrCompute(arg []byte, d int64) (n int64, err error) {
 			c.aofCommit(false)
 		}
 		return v, shardcache.ComputeSet
-	})
+	}
+	_, stored := c.srv.cache.ComputeEntry(key, fn)
+	if retry {
+		borrowed = false
+		_, stored = c.srv.cache.ComputeEntry(ownKey(arg), fn)
+	}
 	if !stored && err == nil && logged {
 		// The engine refused the value (its cost is over maxmemory) after
 		// its SET was logged: log the state it left, under the key's lock,

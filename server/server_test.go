@@ -252,3 +252,45 @@ func TestTransfersStayAtomic(t *testing.T) {
 		t.Fatal("the reader never completed a check")
 	}
 }
+
+// TestIncrOwnsNewKeys: INCR looks a counter up by its argument, uncopied,
+// and copies the key only when it stores a new one. The argument lives in
+// the connection's read buffer, which the next batch overwrites: a stored
+// key that aliased it would change with the traffic that follows.
+func TestIncrOwnsNewKeys(t *testing.T) {
+	_, addr := startServer(t)
+	ctx := context.Background()
+	c := newClient(t, addr, 2)
+	c.Options().PoolSize = 1
+	for round := range 3 {
+		if _, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i := range 50 {
+				p.Incr(ctx, fmt.Sprintf("ctr:%03d", i)) // new keys in round 0
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		// The same layout of bytes with other keys, over the same buffer.
+		if _, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i := range 50 {
+				p.Incr(ctx, fmt.Sprintf("xyz:%03d", i))
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for _, prefix := range []string{"ctr:", "xyz:"} {
+			keys, err := c.Keys(ctx, prefix+"*").Result()
+			if err != nil || len(keys) != 50 {
+				t.Fatalf("round %d: KEYS %s* = %d keys, %v; want 50", round, prefix, len(keys), err)
+			}
+			for i := range 50 {
+				k := fmt.Sprintf("%s%03d", prefix, i)
+				if n, err := c.Get(ctx, k).Int(); err != nil || n != round+1 {
+					t.Fatalf("round %d: GET %s = %d, %v; want %d", round, k, n, err, round+1)
+				}
+			}
+		}
+	}
+}
