@@ -63,7 +63,10 @@ type Cache[K comparable, V any] struct {
 //   - Policy or Admission is not one of the named constants;
 //   - SnapshotEvery is negative, or set without SnapshotPath;
 //   - RestoreSnapshot is set without SnapshotPath;
-//   - SnapshotPath is a directory, or its directory is missing.
+//   - SnapshotPath is a directory, or its directory is missing;
+//   - SnapshotPath is set for a key type compared by identity (a pointer,
+//     a channel, ...: see SaveTo), which no snapshot can hold; the error
+//     also wraps ErrUnsupportedKey.
 //
 // With RestoreSnapshot, it also returns the error of loading SnapshotPath
 // (as LoadFile returns it: wrapping ErrCorruptSnapshot, ErrSnapshotType, a
@@ -119,6 +122,10 @@ func newCache[K comparable, V any](cfg Config[K, V], clk *clock) (*Cache[K, V], 
 		c.shards[i].init(&c.budget, c.shards, i, newPolicy[*entry[K, V]](cfg.Policy, cfg.Admission, share))
 	}
 	c.snap.init(&cfg) // pick the codecs once (snapshot.go)
+	if cfg.SnapshotPath != "" && c.snap.keyRule.err != nil {
+		// Close would fail to save, after the entries are gone.
+		return nil, fmt.Errorf("%w: SnapshotPath is set, but no snapshot can hold these keys: %w", ErrInvalidConfig, c.snap.keyRule.err)
+	}
 	return c, nil
 }
 

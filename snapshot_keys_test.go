@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/stretchr/testify/assert"
@@ -156,4 +157,25 @@ func TestSaveRefusesIdentityKeys(t *testing.T) {
 		c.Set([0]*int{}, 1)
 		saveAccepted(t, c)
 	})
+}
+
+// TestSnapshotPathRefusesIdentityKeys: a key type no snapshot can hold is
+// refused by New when SnapshotPath is set, rather than by Close, after the
+// entries are gone. Interface keys are decided per key and stay allowed.
+func TestSnapshotPathRefusesIdentityKeys(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cache.snap")
+	_, err := New(Config[*int, int]{SnapshotPath: path})
+	require.ErrorIs(t, err, ErrInvalidConfig)
+	require.ErrorIs(t, err, ErrUnsupportedKey)
+	assert.ErrorContains(t, err, "SnapshotPath")
+	assert.ErrorContains(t, err, "*int")
+	_, err = New(Config[ptrField, int]{SnapshotPath: path, SnapshotEvery: time.Hour})
+	require.ErrorIs(t, err, ErrUnsupportedKey)
+
+	c, err := New(Config[any, int]{SnapshotPath: path})
+	require.NoError(t, err, "interface keys are checked per key, at save")
+	c.Set("a", 1)
+	require.NoError(t, c.Close())
+	_, err = os.Stat(path)
+	require.NoError(t, err, "Close saved the interface-keyed cache")
 }
