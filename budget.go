@@ -116,6 +116,8 @@ func (c *Cache[K, V]) SetMaxEntries(n int) error {
 	if n < 0 {
 		return invalid("MaxEntries is negative (%d)", n)
 	}
+	c.tune.Lock()
+	defer c.tune.Unlock()
 	c.budget.maxEntries.Store(int64(n))
 	for i := range c.shards {
 		s := &c.shards[i]

@@ -74,8 +74,9 @@ type Config[K comparable, V any] struct {
 	// Eviction.
 
 	// Policy picks the entry each shard evicts when it is over budget: LRU
-	// (the zero value) or ARC. Each shard runs its own instance, sized from
-	// its share of MaxEntries.
+	// (the zero value) or ARC; or NoEviction, which keeps no order and
+	// refuses new entries once the cache is full. Each shard runs its own
+	// instance, sized from its share of MaxEntries.
 	Policy Policy
 
 	// Admission filters new entries before they may displace old ones:
@@ -184,16 +185,15 @@ func (cfg *Config[K, V]) validate() (int, error) {
 		return 0, invalid("MaxCost is negative (%d)", cfg.MaxCost)
 	case cfg.DefaultTTL < 0:
 		return 0, invalid("DefaultTTL is negative (%v)", cfg.DefaultTTL)
-	case cfg.Policy > ARC:
-		return 0, invalid("unknown Policy %v", cfg.Policy)
-	case cfg.Admission > AdmitTinyLFU:
-		return 0, invalid("unknown Admission %v", cfg.Admission)
 	case cfg.SnapshotEvery < 0:
 		return 0, invalid("SnapshotEvery is negative (%v)", cfg.SnapshotEvery)
 	case cfg.SnapshotEvery > 0 && cfg.SnapshotPath == "":
 		return 0, invalid("SnapshotEvery is set (%v) without SnapshotPath", cfg.SnapshotEvery)
 	case cfg.RestoreSnapshot && cfg.SnapshotPath == "":
 		return 0, invalid("RestoreSnapshot is set without SnapshotPath")
+	}
+	if err := checkPolicy(cfg.Policy, cfg.Admission); err != nil {
+		return 0, err
 	}
 	if err := checkSnapshotPath(cfg.SnapshotPath); err != nil {
 		return 0, err
@@ -213,6 +213,20 @@ func (cfg *Config[K, V]) validate() (int, error) {
 		n /= 2
 	}
 	return n, nil
+}
+
+// checkPolicy refuses a Policy or Admission that is not a named constant,
+// and NoEviction with an admission filter (it has no victim to judge).
+func checkPolicy(p Policy, a Admission) error {
+	switch {
+	case p > NoEviction:
+		return invalid("unknown Policy %v", p)
+	case a > AdmitTinyLFU:
+		return invalid("unknown Admission %v", a)
+	case p == NoEviction && a != AdmitAll:
+		return invalid("Admission %v needs a Policy that evicts, not NoEviction", a)
+	}
+	return nil
 }
 
 // checkSnapshotPath refuses a SnapshotPath that Close could never save to,
@@ -251,9 +265,10 @@ func split[T int | int64](total T, n, i int) T {
 }
 
 // Policy names the eviction policy of a cache's shards (Config.Policy).
-// Every policy sees the accesses the read buffer records, in the same way
-// (see the package documentation): with one goroutine, every hit except
-// those on entries promoted moments ago, and under contention a sample.
+// Every policy that evicts sees the accesses the read buffer records, in
+// the same way (see the package documentation): with one goroutine, every
+// hit except those on entries promoted moments ago, and under contention a
+// sample. NoEviction records none.
 type Policy uint8
 
 const (
@@ -270,6 +285,17 @@ const (
 	// MaxEntries, it adapts on the number of entries the shard holds when
 	// the cost budget first makes it evict.
 	ARC
+	// NoEviction keeps no order and never evicts, as Redis's noeviction
+	// policy: once MaxEntries or MaxCost is reached, a Set of a new key is
+	// refused (it returns false and counts in Stats.Rejected) until
+	// entries are deleted or expire, and a replacement that no longer fits
+	// is refused and removes the old value, as with every policy. Gets
+	// record nothing and writes promote nothing, so it is the cheapest
+	// policy, for a cache that must not lose what it holds or that has no
+	// bound at all. Lowering the bounds with SetMaxEntries or SetMaxCost
+	// keeps every entry and refuses new ones until the cache is back
+	// within them. It cannot be combined with AdmitTinyLFU.
+	NoEviction
 )
 
 // String returns the policy's name, such as "ARC".
@@ -279,6 +305,8 @@ func (p Policy) String() string {
 		return "LRU"
 	case ARC:
 		return "ARC"
+	case NoEviction:
+		return "NoEviction"
 	}
 	return "Policy(" + strconv.Itoa(int(p)) + ")"
 }
@@ -323,6 +351,8 @@ func (a Admission) String() string {
 // entries (0: bounded by cost only, or unbounded).
 func newPolicy[T any](p Policy, a Admission, capacity int) policy.Policy[T] {
 	switch {
+	case p == NoEviction:
+		return policy.NewNone[T]()
 	case p == ARC && a == AdmitTinyLFU:
 		return policy.NewARCTinyLFU[T](capacity)
 	case p == ARC:

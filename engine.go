@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"iter"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 	"weak"
@@ -48,6 +49,10 @@ type Cache[K comparable, V any] struct {
 	snap snapshotter[K, V] // codecs and snapshot settings (snapshot.go)
 
 	budget budget // MaxEntries and MaxCost, for the cache as a whole (budget.go)
+
+	// tune serialises SetPolicy and SetMaxEntries, which both change every
+	// shard's policy, a shard at a time.
+	tune sync.Mutex
 }
 
 // New returns a cache configured by cfg and starts its background expiry
@@ -60,7 +65,8 @@ type Cache[K comparable, V any] struct {
 // field, when:
 //   - Shards is negative or above 65536;
 //   - MaxEntries, MaxCost or DefaultTTL is negative;
-//   - Policy or Admission is not one of the named constants;
+//   - Policy or Admission is not one of the named constants, or Policy is
+//     NoEviction with AdmitTinyLFU;
 //   - SnapshotEvery is negative, or set without SnapshotPath;
 //   - RestoreSnapshot is set without SnapshotPath;
 //   - SnapshotPath is a directory, or its directory is missing;

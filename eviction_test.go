@@ -11,7 +11,8 @@ import (
 
 func TestConfigPolicyValidation(t *testing.T) {
 	for _, cfg := range []Config[int, int]{
-		{Policy: ARC + 1},
+		{Policy: NoEviction + 1},
+		{Policy: NoEviction, Admission: AdmitTinyLFU},
 		{Policy: 255},
 		{Admission: AdmitTinyLFU + 1},
 	} {

@@ -400,3 +400,23 @@ func ExampleCache_Scan() {
 	// Output:
 	// 25 user:00 user:24
 }
+
+// A NoEviction cache refuses new keys once full instead of evicting, as
+// Redis's noeviction does; SetPolicy makes it evict (here LRU) while it
+// runs, enforcing its bound at once.
+func ExampleCache_SetPolicy() {
+	c, err := shardcache.New(shardcache.Config[string, int]{MaxEntries: 2, Policy: shardcache.NoEviction})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Println(c.Set("a", 1), c.Set("b", 2), c.Set("c", 3))
+
+	if err := c.SetPolicy(shardcache.LRU, shardcache.AdmitAll); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(c.Set("c", 3), c.Len(), c.Stats().Evictions)
+	// Output:
+	// true true false
+	// true 2 1
+}

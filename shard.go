@@ -67,6 +67,9 @@ type shard[K comparable, V any] struct {
 // grows with what it holds: New allocates little whatever the bounds.
 func (s *shard[K, V]) init(b *budget, peers []shard[K, V], i int, p policy.Policy[*entry[K, V]]) {
 	s.policy = p
+	if _, none := p.(*policy.None[*entry[K, V]]); none {
+		s.fresh = unordered
+	}
 	s.m.init(0)
 	s.b, s.peers, s.index = b, peers, i
 	s.nextPeer = i + 1
@@ -321,6 +324,22 @@ func freshFor(n int) uint64 {
 	return min(uint64(n/4), 1<<31) // stamps are 32 bits wide (isFresh)
 }
 
+// unordered is shard.fresh for a shard whose policy keeps no order
+// (NoEviction): every entry is fresh, so Gets record nothing and writes
+// promote nothing, with no test on the read path beyond isFresh's.
+const unordered = 1 << 32
+
+// ordered reports whether the shard's policy keeps an order, and so may
+// evict.
+func (s *shard[K, V]) ordered() bool { return s.fresh != unordered }
+
+// setFresh updates fresh for the shard's length, unless it is unordered.
+func (s *shard[K, V]) setFresh() {
+	if s.ordered() {
+		s.fresh = freshFor(s.len)
+	}
+}
+
 // touch promotes e in the policy and stamps it with the promotion count, so
 // that Get can tell it is fresh. Callers hold the policy lock.
 func (s *shard[K, V]) touch(e *entry[K, V]) {
@@ -508,6 +527,9 @@ func (s *shard[K, V]) makeRoom(n, cost int64, keep *entry[K, V], held bool, now 
 			}
 			return putStored
 		}
+		if !s.ordered() {
+			return putRejected // NoEviction: no shard has a victim
+		}
 		if !s.rich() && s.steal(now, rm) {
 			continue
 		}
@@ -642,7 +664,7 @@ func (s *shard[K, V]) insert(e *entry[K, V]) {
 	s.m.insert(e)
 	s.promotions.Store(s.promotions.Load() + 1)
 	s.len++
-	s.fresh = freshFor(s.len)
+	s.setFresh()
 	s.cost = addCostSat(s.cost, s.costOf(e))
 }
 
@@ -660,7 +682,7 @@ func (s *shard[K, V]) detach(e *entry[K, V], why RemoveReason, rm *removals[K, V
 	s.policy.Remove(&e.node, why == ReasonEvicted)
 	s.releaseTimer(e)
 	s.len--
-	s.fresh = freshFor(s.len)
+	s.setFresh()
 	c := s.costOf(e)
 	s.cost = addCostSat(s.cost, -c)
 	s.storeCost(e, 0) // e leaves: bigCosts must not keep it
@@ -695,7 +717,7 @@ func (s *shard[K, V]) removeAll(why RemoveReason, rm *removals[K, V]) {
 	s.b.release(int64(s.len), cost)
 	s.m.reset()
 	s.len = 0
-	s.fresh = 0
+	s.setFresh()
 	s.cost = 0
 	clear(s.bigCosts)
 	s.nextDue.Store(noDue)

@@ -30,6 +30,12 @@ type Node[T any] struct {
 // Linked reports whether n is currently in a List.
 func (n *Node[T]) Linked() bool { return n.list != nil }
 
+// Forget unlinks n without touching the List it was in, for a caller that
+// discards that whole List (a shard switching policies): the List's other
+// nodes and its length are left as they were, so the List must not be
+// used again.
+func (n *Node[T]) Forget() { n.prev, n.next, n.list = nil, nil, nil }
+
 // In reports whether n is currently in l. A caller that keeps nodes in
 // several lists can ask where a node is without a field of its own.
 func (n *Node[T]) In(l *List[T]) bool { return n.list == l }

@@ -179,3 +179,19 @@ func BenchmarkMoveToFront(b *testing.B) {
 		l.MoveToFront(ns[(i*7)&1023])
 	}
 }
+
+func TestForget(t *testing.T) {
+	var l List[int]
+	var a, b Node[int]
+	l.PushFront(&a)
+	l.PushFront(&b)
+	a.Forget()
+	if a.Linked() || a.Prev() != nil || a.Next() != nil {
+		t.Fatal("a forgotten node must read as unlinked")
+	}
+	var m List[int]
+	m.PushFront(&a) // a forgotten node may join another list
+	if !a.In(&m) || m.Len() != 1 || m.Front() != &a {
+		t.Fatal("a forgotten node did not join a new list")
+	}
+}
