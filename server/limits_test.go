@@ -251,3 +251,70 @@ func TestMaxMemoryEvicts(t *testing.T) {
 		t.Fatalf("CONFIG GET maxmemory = %q", got)
 	}
 }
+
+// TestPolicySwitchAtRuntime: a server full under noeviction answers -OOM;
+// CONFIG SET maxmemory-policy allkeys-lru evicts it down to maxmemory at
+// once and writes succeed again, keeping the keys used since the switch;
+// back under noeviction nothing more is evicted.
+func TestPolicySwitchAtRuntime(t *testing.T) {
+	// Four shards of about a hundred keys each: enough per shard for its
+	// LRU order to show (with a handful per shard, taking room from
+	// another shard evicts whatever that shard holds).
+	srv, addr := startServer(t, "--maxmemory", "1mb", "--maxmemory-policy", "noeviction", "--shards", "4")
+	ctx := context.Background()
+	c := newClient(t, addr, 2)
+	val := strings.Repeat("x", 1000)
+	var err error
+	n := 0
+	for ; n < 5000 && err == nil; n++ {
+		err = c.Set(ctx, "k"+itoa(n), val, 0).Err()
+	}
+	if err == nil || !strings.HasPrefix(err.Error(), "OOM") {
+		t.Fatalf("noeviction past maxmemory: %v", err)
+	}
+	if err := c.ConfigSet(ctx, "maxmemory", "512kb").Err(); err != nil {
+		t.Fatal(err)
+	}
+	held := srv.cache.Len()
+	if err := c.ConfigSet(ctx, "maxmemory-policy", "allkeys-lru").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if used := srv.usedMemory(); used > 512<<10 {
+		t.Fatalf("used_memory %d after switching to allkeys-lru, over maxmemory 512kb", used)
+	}
+	if srv.cache.Len() >= held || srv.cache.Stats().Evictions == 0 {
+		t.Fatalf("switching to allkeys-lru evicted nothing: %d keys, were %d", srv.cache.Len(), held)
+	}
+	hot := "hot"
+	if err := c.Set(ctx, hot, val, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2000 {
+		if err := c.Set(ctx, "new"+itoa(i), val, 0).Err(); err != nil {
+			t.Fatalf("write %d after the switch: %v", i, err)
+		}
+		c.Get(ctx, hot)
+	}
+	if n, err := c.Exists(ctx, hot).Result(); err != nil || n != 1 {
+		t.Fatalf("a key read throughout 2 MB of writes through a 512 KB budget was evicted: %d, %v", n, err)
+	}
+	if err := c.ConfigSet(ctx, "maxmemory-policy", "noeviction").Err(); err != nil {
+		t.Fatal(err)
+	}
+	evictions := srv.cache.Stats().Evictions
+	keys := srv.cache.Len()
+	err = nil
+	added := 0
+	for ; added < 5000 && err == nil; added++ {
+		err = c.Set(ctx, "more"+itoa(added), val, 0).Err()
+	}
+	if err == nil || !strings.HasPrefix(err.Error(), "OOM") {
+		t.Fatalf("noeviction again, past maxmemory: %v", err)
+	}
+	if srv.cache.Stats().Evictions != evictions || srv.cache.Len() != keys+added-1 {
+		t.Fatalf("noeviction evicted: %d keys, want %d + %d", srv.cache.Len(), keys, added-1)
+	}
+	if got := c.ConfigGet(ctx, "maxmemory-policy").Val()["maxmemory-policy"]; got != "noeviction" {
+		t.Fatalf("CONFIG GET maxmemory-policy = %q", got)
+	}
+}

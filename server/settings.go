@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"fmt"
 	"sync/atomic"
 
@@ -64,17 +63,21 @@ func (s *Server) applyConfig() error {
 	v := s.cfg.Snapshot()
 	s.set.mirror(v)
 	s.slowlog.max = v.SlowlogMaxLen
-	startLFU := v.MaxMemoryPolicy == config.PolicyAllKeysLFU
 	s.aofHooks()
 	s.cfg.OnChange("maxmemory-policy", func(old, cur config.Values) error {
-		// The engine's admission filter is chosen in New: a running
-		// server switches between noeviction and the evicting policy it
-		// started with, not between LRU and LFU.
-		switch {
-		case cur.MaxMemoryPolicy == config.PolicyAllKeysLFU && !startLFU:
-			return errors.New("allkeys-lfu needs a restart: the admission filter is chosen at start")
-		case cur.MaxMemoryPolicy == config.PolicyAllKeysLRU && startLFU:
-			return errors.New("allkeys-lru needs a restart: the admission filter is chosen at start")
+		// Into noeviction: lift the engine's bound, then stop keeping an
+		// order; out of it: order the keys, then bound them (which
+		// evicts down to maxmemory at once, as Redis does at the next
+		// write).
+		p, a := enginePolicy(&cur)
+		if p == shardcache.NoEviction {
+			if err := s.cache.SetMaxCost(engineMaxCost(&cur)); err != nil {
+				return err
+			}
+			return s.cache.SetPolicy(p, a)
+		}
+		if err := s.cache.SetPolicy(p, a); err != nil {
+			return err
 		}
 		return s.cache.SetMaxCost(engineMaxCost(&cur))
 	})
@@ -90,6 +93,19 @@ func (s *Server) applyConfig() error {
 		})
 	}
 	return nil
+}
+
+// enginePolicy is the engine's policy for v's maxmemory-policy: NoEviction
+// keeps no order (the server answers -OOM itself, see engineMaxCost), and
+// allkeys-lfu is LRU with TinyLFU admission, which makes W-TinyLFU.
+func enginePolicy(v *config.Values) (shardcache.Policy, shardcache.Admission) {
+	switch v.MaxMemoryPolicy {
+	case config.PolicyNoEviction:
+		return shardcache.NoEviction, shardcache.AdmitAll
+	case config.PolicyAllKeysLFU:
+		return shardcache.LRU, shardcache.AdmitTinyLFU
+	}
+	return shardcache.LRU, shardcache.AdmitAll
 }
 
 // engineMaxCost is the engine's cost bound for v: maxmemory when the
@@ -112,9 +128,7 @@ func (s *Server) newCache() (*shardcache.Cache[string, []byte], error) {
 		// Logs expirations and evictions to the AOF (aof.go).
 		OnRemove: s.onRemove,
 	}
-	if v.MaxMemoryPolicy == "allkeys-lfu" {
-		cfg.Admission = shardcache.AdmitTinyLFU
-	}
+	cfg.Policy, cfg.Admission = enginePolicy(v)
 	c, err := shardcache.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("keyspace: %w", err)
