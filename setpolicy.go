@@ -11,7 +11,10 @@ package shardcache
 //
 // Each shard's write lock is held while its entries join the new policy,
 // for a time proportional to the entries the shard holds, so its readers
-// and writers wait that long; the shards switch one after the other. It
+// and writers wait that long; the shards switch one after the other, and
+// a write meanwhile follows the policy its shard has at that moment (a
+// shard still under NoEviction refuses a new key that another would evict
+// for). It
 // returns an error wrapping ErrInvalidConfig, changing nothing, for a
 // combination New refuses. It is safe to call concurrently with every
 // method; concurrent calls leave one of their choices in place.
