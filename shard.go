@@ -308,6 +308,9 @@ func (s *shard[K, V]) expireDue(now int64, rm *removals[K, V]) {
 // write-locked operation that reorders or evicts calls it first, so with a
 // single goroutine the policy sees every recorded access in order.
 func (s *shard[K, V]) drainReads() {
+	if !s.ordered() {
+		return // NoEviction records nothing: leave the stripes' lines alone
+	}
 	n := s.stripes.Load()
 	for i := range n {
 		s.buf.stripes[i].drain(s.touch)
