@@ -478,16 +478,23 @@ func (s *shard[K, V]) put(h uint64, key K, value V, cost, d, now int64, mayWait 
 // is rejected, so Get never returns the old value after a Set of a new one.
 func (s *shard[K, V]) replace(e *entry[K, V], value V, cost, now int64, mayWait bool, rm *removals[K, V]) putResult {
 	r := putRejected
+	old := s.costOf(e)
 	if s.b.fits(cost) {
 		s.promote(e)
-		r = s.makeRoom(0, cost-s.costOf(e), e, true, now, mayWait, rm)
+		if cost == old {
+			r = putStored // the usual overwrite: no room to make, no budget to touch
+		} else {
+			r = s.makeRoom(0, cost-old, e, true, now, mayWait, rm)
+		}
 	}
 	switch r {
 	case putStored:
 		rm.add(e.key, e.value, ReasonReplaced)
 		e.value = value
-		s.cost = addCostSat(s.cost, cost-s.costOf(e))
-		s.storeCost(e, cost)
+		if cost != old {
+			s.cost = addCostSat(s.cost, cost-old)
+			s.storeCost(e, cost)
+		}
 	case putRejected:
 		s.remove(e, ReasonReplaced, rm)
 		s.rejected++
