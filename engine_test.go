@@ -970,6 +970,10 @@ func TestCost(t *testing.T) {
 		assert.Equal(t, int64(7+1<<34+1<<35+1), c.Stats().Cost)
 		assert.Len(t, s.bigCosts, 2)
 
+		require.True(t, c.Update("edge", 1<<35)) // big, unchanged: the fast path
+		assert.Equal(t, int64(7+1<<34+1<<35+1), c.Stats().Cost)
+		assert.Len(t, s.bigCosts, 2)
+
 		assert.True(t, c.Delete("small"))
 		assert.Equal(t, int64(7+1<<35+1), c.Stats().Cost)
 		assert.Len(t, s.bigCosts, 1)
