@@ -14,10 +14,9 @@ package shardcache
 // and writers wait that long; the shards switch one after the other, and
 // a write meanwhile follows the policy its shard has at that moment (a
 // shard still under NoEviction refuses a new key that another would evict
-// for). It
-// returns an error wrapping ErrInvalidConfig, changing nothing, for a
-// combination New refuses. It is safe to call concurrently with every
-// method; concurrent calls leave one of their choices in place.
+// for). It returns an error wrapping ErrInvalidConfig, changing nothing,
+// for a combination New refuses. It is safe to call concurrently with
+// every method; concurrent calls leave one of their choices in place.
 func (c *Cache[K, V]) SetPolicy(p Policy, a Admission) error {
 	if err := checkPolicy(p, a); err != nil {
 		return err
