@@ -294,7 +294,9 @@ const (
 	// policy, for a cache that must not lose what it holds or that has no
 	// bound at all. Lowering the bounds with SetMaxEntries or SetMaxCost
 	// keeps every entry and refuses new ones until the cache is back
-	// within them. It cannot be combined with AdmitTinyLFU.
+	// within them, and a snapshot loaded into it keeps the entries that
+	// fit and counts the rest in Rejected. It cannot be combined with
+	// AdmitTinyLFU.
 	NoEviction
 )
 

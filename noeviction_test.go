@@ -2,6 +2,7 @@ package shardcache
 
 import (
 	"fmt"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -247,4 +248,31 @@ func TestSetPolicyConcurrent(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	assert.LessOrEqual(t, c.Len(), 2000)
+}
+
+// TestNoEvictionLoad: a snapshot larger than a NoEviction cache's bound
+// loads the entries that fit and refuses the rest (counted, none evicted),
+// where an LRU cache keeps the last ones it stored.
+func TestNoEvictionLoad(t *testing.T) {
+	src := newManual(t, Config[int, int]{})
+	for i := range 1000 {
+		src.Set(i, i)
+	}
+	path := filepath.Join(t.TempDir(), "cache.snap")
+	require.NoError(t, src.SaveFile(path))
+
+	c := newManual(t, Config[int, int]{MaxEntries: 100, Policy: NoEviction})
+	require.NoError(t, c.LoadFile(path))
+	assert.Equal(t, 100, c.Len())
+	st := c.Stats()
+	assert.Equal(t, uint64(900), st.Rejected)
+	assert.Zero(t, st.Evictions)
+	for k, v := range c.All() {
+		assert.Equal(t, k, v)
+	}
+
+	lru := newManual(t, Config[int, int]{MaxEntries: 100})
+	require.NoError(t, lru.LoadFile(path))
+	assert.Equal(t, 100, lru.Len())
+	assert.Equal(t, uint64(900), lru.Stats().Evictions)
 }
