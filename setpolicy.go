@@ -34,12 +34,7 @@ func (c *Cache[K, V]) SetPolicy(p Policy, a Admission) error {
 			np.Insert(&e.node)
 			return true
 		})
-		s.policy = np
-		if p == NoEviction {
-			s.fresh = unordered
-		} else {
-			s.fresh = freshFor(s.len)
-		}
+		s.usePolicy(np)
 		s.unlock()
 	}
 	c.shrink()

@@ -66,10 +66,7 @@ type shard[K comparable, V any] struct {
 // init readies the shard at index i of peers. Its table starts small and
 // grows with what it holds: New allocates little whatever the bounds.
 func (s *shard[K, V]) init(b *budget, peers []shard[K, V], i int, p policy.Policy[*entry[K, V]]) {
-	s.policy = p
-	if _, none := p.(*policy.None[*entry[K, V]]); none {
-		s.fresh = unordered
-	}
+	s.usePolicy(p)
 	s.m.init(0)
 	s.b, s.peers, s.index = b, peers, i
 	s.nextPeer = i + 1
@@ -335,6 +332,17 @@ const unordered = 1 << 32
 // ordered reports whether the shard's policy keeps an order, and so may
 // evict.
 func (s *shard[K, V]) ordered() bool { return s.fresh != unordered }
+
+// usePolicy makes p the shard's policy, and fresh what p needs: unordered
+// for NoEviction's None, freshFor(len) otherwise. Callers hold the write
+// lock (or own the shard, in init) and have drained the read buffer.
+func (s *shard[K, V]) usePolicy(p policy.Policy[*entry[K, V]]) {
+	s.policy = p
+	s.fresh = freshFor(s.len)
+	if _, none := p.(*policy.None[*entry[K, V]]); none {
+		s.fresh = unordered
+	}
+}
 
 // setFresh updates fresh for the shard's length, unless it is unordered.
 func (s *shard[K, V]) setFresh() {
