@@ -172,6 +172,91 @@ func TestGoRedis(t *testing.T) {
 // TestGracefulShutdown writes through pipelined clients, sends SIGTERM
 // mid-stream, and checks after a restart on the same dir that every write
 // the server acknowledged is there.
+// TestSIGTERMWhileLoading: a SIGTERM that arrives while the keyspace
+// still loads (a supervisor stopping a unit it has just started) is caught
+// and ends in a graceful shutdown with exit status 0, not in the signal's
+// default of killing the process, and the snapshot survives it.
+func TestSIGTERMWhileLoading(t *testing.T) {
+	const keys = 1_000_000
+	dir := t.TempDir()
+	src := servertest.StartShardcached(t, "--dir", dir, "--save", "")
+	ctx := context.Background()
+	c := goRedis(t, src)
+	val := strings.Repeat("v", 64)
+	for i := 0; i < keys; i += 10000 {
+		if _, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for j := i; j < i+10000; j++ {
+				p.Set(ctx, "key:"+strconv.Itoa(j), val, 0)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Save(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	port, admin := servertest.FreePort(t), servertest.FreePort(t)
+	cmd := exec.Command(servertest.BuildShardcached(t), "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+		"--admin-port", strconv.Itoa(admin), "--dir", dir, "--save", "")
+	var logs strings.Builder
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	// /readyz answers 503 while the snapshot loads: signal then.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(admin) + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusServiceUnavailable {
+				break
+			}
+			t.Fatalf("/readyz answered %d before a signal could be sent while loading: the snapshot of %d keys loaded too fast for this test", resp.StatusCode, keys)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the admin server never answered: %v\n%s", err, logs.String())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("SIGTERM while loading: %v, want exit status 0\n%s", err, logs.String())
+	}
+	if !strings.Contains(logs.String(), "received signal; shutting down") {
+		t.Fatalf("the shutdown was not the graceful one:\n%s", logs.String())
+	}
+	again := servertest.StartShardcached(t, "--dir", dir, "--save", "")
+	if n, err := goRedis(t, again).DBSize(ctx).Result(); err != nil || n != keys {
+		t.Fatalf("DBSIZE after the interrupted start = %d, %v; want %d", n, err, keys)
+	}
+}
+
+// TestGracefulShutdown writes through pipelined clients, sends SIGTERM
+// mid-stream, and checks after a restart on the same dir that every write
+// the server acknowledged is there.
+// TestSIGTERMAtStart: a SIGTERM sent the moment the server first answers
+// (a supervisor stopping a unit it just started) is a graceful shutdown,
+// exit status 0, not the signal's default of killing the process.
+// The remote APIs start after RESP serves, which widens the window a
+// late signal handler would leave.
+func TestSIGTERMAtStart(t *testing.T) {
+	for i := range 20 {
+		srv := servertest.StartShardcachedRemote(t)
+		if err := srv.Stop(); err != nil {
+			t.Fatalf("start %d: SIGTERM right after the first PING: %v", i, err)
+		}
+	}
+}
+
 func TestGracefulShutdown(t *testing.T) {
 	dir := t.TempDir()
 	srv := servertest.StartShardcached(t, "--dir", dir)

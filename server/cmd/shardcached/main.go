@@ -66,6 +66,14 @@ func run(args, env []string, stdout, stderr io.Writer) int {
 	}
 	defer closeLog()
 
+	// Signals are caught from here on, before any listener opens: a
+	// SIGTERM that arrives while the keyspace loads, or just after the
+	// first client connected, waits for the select below and shuts down
+	// gracefully, instead of killing the process with its writes.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+
 	srv, err := server.New(cfg, log)
 	if err != nil {
 		log.Error("cannot start", "err", err)
@@ -155,8 +163,6 @@ func run(args, env []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gRPC: `grpcurl -plaintext %s list` (shardcache.v1.Cache, with reflection)\n", net.JoinHostPort(host, strconv.Itoa(v.GRPCPort)))
 	}
 
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	code := 0
 	select {
 	case sig := <-sigs:
