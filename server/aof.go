@@ -191,6 +191,9 @@ type replyWriter struct{ c *client }
 
 func (r replyWriter) Write(p []byte) (int, error) {
 	c := r.c
+	if c.ls.lp != nil {
+		return c.loopWrite(p) // the loop gates the whole round (loop.flush)
+	}
 	a := &c.aofc
 	l := c.srv.aof.log.Load()
 	if l == nil && len(a.held) == 0 {

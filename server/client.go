@@ -14,7 +14,7 @@ import (
 )
 
 // client is one connection's state. Its fields are owned by the
-// connection's goroutine, except those marked atomic, which CLIENT LIST,
+// connection's goroutine (or its event loop's), except those marked atomic, which CLIENT LIST,
 // CLIENT KILL, WATCH's touches and shutdown read or set from others.
 type client struct {
 	srv  *Server
@@ -54,6 +54,8 @@ type client struct {
 	multiExecRejected bool
 
 	aofc aofClient // the AOF's records and reply gate (aof.go)
+	ls   loopState // set when an event loop serves the client (eventloop_linux.go)
+	omem atomic.Int64 // replies waiting for the socket, in bytes (CLIENT LIST omem)
 
 	// scratch buffers reused across commands.
 	keyIdx []int
@@ -78,16 +80,7 @@ func (c *client) serve() {
 	for {
 		args, err := c.r.ReadCommand()
 		if err != nil {
-			var pe *resp.ProtocolError
-			switch {
-			case errors.As(err, &pe):
-				c.w.Error("ERR " + pe.Msg)
-				c.srv.log.Debug("protocol error", "client", c.raddr, "err", pe.Msg)
-			case errors.Is(err, errIdle):
-				c.srv.log.Debug("closing idle client", "client", c.raddr)
-			case !errors.Is(err, io.EOF) && !errors.Is(err, os.ErrDeadlineExceeded) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, errLeaving):
-				c.srv.log.Debug("read error", "client", c.raddr, "err", err)
-			}
+			c.readFailed(err)
 			c.w.Flush()
 			return
 		}
@@ -96,6 +89,21 @@ func (c *client) serve() {
 			c.w.Flush()
 			return
 		}
+	}
+}
+
+// readFailed handles the error that ends a client's reading: a protocol
+// error is answered with Redis's text, others are logged.
+func (c *client) readFailed(err error) {
+	var pe *resp.ProtocolError
+	switch {
+	case errors.As(err, &pe):
+		c.w.Error("ERR " + pe.Msg)
+		c.srv.log.Debug("protocol error", "client", c.raddr, "err", pe.Msg)
+	case errors.Is(err, errIdle):
+		c.srv.log.Debug("closing idle client", "client", c.raddr)
+	case !errors.Is(err, io.EOF) && !errors.Is(err, os.ErrDeadlineExceeded) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, errLeaving):
+		c.srv.log.Debug("read error", "client", c.raddr, "err", err)
 	}
 }
 
@@ -114,6 +122,9 @@ type connReader struct{ c *client }
 
 func (r connReader) Read(p []byte) (int, error) {
 	c := r.c
+	if c.ls.lp != nil {
+		return c.loopRead(p) // the loop flushes at the end of its round
+	}
 	if c.w.Buffered() > 0 {
 		if err := c.w.Flush(); err != nil {
 			return 0, err

@@ -249,7 +249,13 @@ func (c *client) info(now time.Time) string {
 	b.WriteString(c.raddr)
 	b.WriteString(" laddr=")
 	b.WriteString(c.laddr)
-	b.WriteString(" fd=-1 name=")
+	b.WriteString(" fd=")
+	fd := -1
+	if c.ls.lp != nil {
+		fd = c.ls.fd // set before the client is registered, never changed
+	}
+	b.WriteString(strconv.Itoa(fd))
+	b.WriteString(" name=")
 	b.WriteString(loadString(&c.name))
 	b.WriteString(" age=")
 	b.WriteString(strconv.FormatInt(int64(now.Sub(c.created)/time.Second), 10))
@@ -265,7 +271,16 @@ func (c *client) info(now time.Time) string {
 	} else {
 		b.WriteString("-1")
 	}
-	b.WriteString(" qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=")
+	b.WriteString(" qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=")
+	omem := c.omem.Load()
+	b.WriteString(strconv.FormatInt(omem, 10))
+	b.WriteString(" tot-mem=0 events=")
+	if omem > 0 {
+		b.WriteString("w")
+	} else {
+		b.WriteString("r")
+	}
+	b.WriteString(" cmd=")
 	cmd := "NULL"
 	if p := c.lastCmd.Load(); p != nil {
 		cmd = *p
@@ -414,7 +429,11 @@ func cmdClientKill(c *client, args [][]byte) {
 // goroutine ends on the read error), after the reply if it is the caller.
 func (o *client) kill(by *client) {
 	o.killed.Store(true)
-	if o != by {
+	switch {
+	case o == by:
+	case o.ls.lp != nil:
+		o.ls.lp.post(msgKill, o)
+	default:
 		o.conn.SetReadDeadline(time.Now())
 	}
 }

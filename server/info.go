@@ -69,7 +69,11 @@ func (s *Server) infoSection(b *strings.Builder, name string, c *client) {
 		f("redis_mode", "standalone")
 		f("os", runtime.GOOS+" "+runtime.GOARCH)
 		f("arch_bits", strconv.IntSize)
-		f("multiplexing_api", "go")
+		if s.loops.Load() != nil {
+			f("multiplexing_api", "epoll")
+		} else {
+			f("multiplexing_api", "go")
+		}
 		f("go_version", runtime.Version())
 		f("process_id", os.Getpid())
 		f("process_supervised", "no")

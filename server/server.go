@@ -46,6 +46,8 @@ type Server struct {
 	ready      atomic.Bool
 	mu         sync.Mutex // guards listeners and the snapshot in progress
 	listeners  []net.Listener
+	loops      atomic.Pointer[[]*loop] // event loops for plain TCP clients, started by Serve
+	nextLoop   atomic.Uint32
 	conns      sync.WaitGroup
 	done       chan struct{}
 	persist    persistence
@@ -121,8 +123,8 @@ func (s *Server) Load() error {
 // commands: false until Load returns and after Shutdown begins.
 func (s *Server) Ready() bool { return s.ready.Load() && !s.closing.Load() }
 
-// Serve accepts connections on ln until Shutdown, serving each on its own
-// goroutine. It returns nil after Shutdown, or the listener's error.
+// Serve accepts connections on ln until Shutdown, serving plain TCP ones
+// on the event loops (event-loops) and others each on its own goroutine. It returns nil after Shutdown, or the listener's error.
 func (s *Server) Serve(ln net.Listener) error {
 	if err := s.Load(); err != nil {
 		ln.Close()
@@ -135,7 +137,12 @@ func (s *Server) Serve(ln net.Listener) error {
 		return nil
 	}
 	s.listeners = append(s.listeners, ln)
+	err := s.startLoops()
 	s.mu.Unlock()
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	var delay time.Duration
 	for {
 		conn, err := ln.Accept()
@@ -159,8 +166,42 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 }
 
+// startLoops starts the event-loops directive's loops, once, on
+// platforms that have them. The caller holds s.mu.
+func (s *Server) startLoops() error {
+	n := s.cfg.Snapshot().EventLoops
+	if !eventLoopsSupported || n == 0 || s.loops.Load() != nil {
+		return nil
+	}
+	loops := make([]*loop, 0, n)
+	for range n {
+		l, err := newLoop(s)
+		if err != nil {
+			for _, l := range loops {
+				l.post(msgForce, nil)
+			}
+			return fmt.Errorf("starting an event loop: %w", err)
+		}
+		loops = append(loops, l)
+	}
+	s.loops.Store(&loops)
+	return nil
+}
+
+// loopFor picks the event loop of a new connection, or nil for a
+// goroutine of its own.
+func (s *Server) loopFor() *loop {
+	p := s.loops.Load()
+	if p == nil {
+		return nil
+	}
+	loops := *p
+	return loops[int(s.nextLoop.Add(1))%len(loops)]
+}
+
 // accept admits one connection: it counts it, enforces maxclients and
-// protected mode, and starts its goroutine.
+// protected mode, and hands it to an event loop if it is plain TCP and
+// there are loops, or starts its goroutine.
 func (s *Server) accept(conn net.Conn) {
 	s.connectionsReceived.Add(1)
 	if tc, ok := conn.(*net.TCPConn); ok {
@@ -199,15 +240,27 @@ func (s *Server) accept(conn net.Conn) {
 	c.r.SetAuthenticated(c.authed)
 	c.proto.Store(2)
 	c.lastActive.Store(int64(s.monotonic()))
+	if l := s.loopFor(); l != nil {
+		if fd, ok := detach(conn); ok {
+			c.conn, c.ls.lp, c.ls.fd = nil, l, fd
+			s.clients.add(c)
+			s.conns.Add(1)
+			l.post(msgAdd, c)
+			return
+		}
+	}
 	s.clients.add(c)
 	s.conns.Add(1)
 	go c.serve()
 }
 
-// dropClient forgets a client whose loop ended and closes its connection.
+// dropClient forgets a client whose loop ended and closes its connection
+// (an event loop closes its clients' descriptors itself).
 func (s *Server) dropClient(c *client) {
 	c.unwatch()
-	c.conn.Close()
+	if c.conn != nil {
+		c.conn.Close()
+	}
 	s.clients.remove(c)
 	s.clients.n.Add(-1)
 	s.conns.Done()
@@ -236,16 +289,34 @@ func (s *Server) Shutdown(ctx context.Context, save bool) error {
 		ln.Close()
 	}
 	s.mu.Unlock()
+	var loops []*loop
+	if p := s.loops.Load(); p != nil {
+		loops = *p
+	}
 	// Wake every client blocked in a read: it runs what it has buffered,
-	// flushes and leaves (client.serve).
-	s.clients.each(func(c *client) { c.conn.SetReadDeadline(time.Now()) })
+	// flushes and leaves (client.serve); the loops do the same for theirs.
+	s.clients.each(func(c *client) {
+		if c.conn != nil {
+			c.conn.SetReadDeadline(time.Now())
+		}
+	})
+	for _, l := range loops {
+		l.post(msgShutdown, nil)
+	}
 	drained := make(chan struct{})
 	go func() { s.conns.Wait(); close(drained) }()
 	var err error
 	select {
 	case <-drained:
 	case <-ctx.Done():
-		s.clients.each(func(c *client) { c.conn.Close() })
+		s.clients.each(func(c *client) {
+			if c.conn != nil {
+				c.conn.Close()
+			}
+		})
+		for _, l := range loops {
+			l.post(msgForce, nil)
+		}
 		err = fmt.Errorf("shutdown: clients still connected: %w", ctx.Err())
 	}
 	s.persist.stop()

@@ -13,7 +13,7 @@ func TestDefaults(t *testing.T) {
 	want := Values{
 		Bind: []string{"127.0.0.1"}, Port: 6380, AdminPort: 8080, DBFilename: "dump.snap",
 		MaxMemoryPolicy: PolicyNoEviction, MaxClients: 10000, ProtectedMode: true,
-		ProtoMaxBulkLen: 512 << 20, LogLevel: "notice", ShutdownTimeout: 10 * time.Second, SlowlogLogSlowerThan: 10000, SlowlogMaxLen: 128, Databases: 1,
+		ProtoMaxBulkLen: 512 << 20, EventLoops: 1, LogLevel: "notice", ShutdownTimeout: 10 * time.Second, SlowlogLogSlowerThan: 10000, SlowlogMaxLen: 128, Databases: 1,
 		AppendFilename: "appendonly.aof", AppendDirname: "appendonlydir", AppendFsync: "everysec", AutoAOFRewritePercentage: 100, AutoAOFRewriteMinSize: 64 << 20, AOFLoadTruncated: true,
 	}
 	if got := Default(); !reflect.DeepEqual(got, want) {
@@ -84,6 +84,8 @@ func TestDirectives(t *testing.T) {
 		{"save", "900", "", "Invalid save parameters"},
 		{"shards", "64", "64", ""},
 		{"shards", "65537", "", "argument must be between 0 and 65536 inclusive"},
+		{"event-loops", "4", "4", ""},
+		{"event-loops", "1025", "", "argument must be between 0 and 1024 inclusive"},
 		{"databases", "1", "1", ""},
 		{"databases", "16", "", "not supported: shardcached has one database (db 0); databases must be 1"},
 		{"databases", "0", "", "argument must be between 1 and 2147483647 inclusive"},

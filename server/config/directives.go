@@ -57,6 +57,7 @@ var directives = []*directive{
 	{name: "dbfilename", def: "dump.snap", protected: true, set: setDBFilename, get: func(v *Values) string { return v.DBFilename }},
 	{name: "save", multi: true, accumulate: true, mutable: true, set: setSave, get: func(v *Values) string { return FormatSave(v.Save) }, check: checkSave},
 	intDirective("shards", "0", 0, 1<<16, false, func(v *Values) *int { return &v.Shards }),
+	intDirective("event-loops", "1", 0, 1024, false, func(v *Values) *int { return &v.EventLoops }),
 	{name: "databases", def: "1", set: setDatabases, get: func(v *Values) string { return strconv.Itoa(v.Databases) }},
 	{name: "loglevel", def: "notice", mutable: true, set: setEnum([]string{"debug", "verbose", "notice", "warning"}, func(v *Values) *string { return &v.LogLevel }), get: func(v *Values) string { return v.LogLevel }},
 	stringDirective("logfile", false, func(v *Values) *string { return &v.LogFile }),

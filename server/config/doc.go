@@ -16,7 +16,7 @@
 //   - bind, port, tls-port, tls-cert-file and tls-key-file cannot be changed
 //     at runtime ("can't set immutable config"; Redis 7 rebinds its
 //     listeners), nor can the ours-only admin-port, grpc-port, http-port,
-//     tls-grpc, tls-http and shards. dir and
+//     tls-grpc, tls-http, shards and event-loops. dir and
 //     dbfilename fail as Redis 7's protected configs do by default.
 //   - maxmemory-policy has noeviction, allkeys-lru and allkeys-lfu; Redis's
 //     volatile-* and allkeys-random are refused with a reason that lists

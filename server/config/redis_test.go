@@ -243,7 +243,7 @@ func TestRedisGetFormat(t *testing.T) {
 		slices.Sort(want)
 		// These are ours alone.
 		got = slices.DeleteFunc(got, func(n string) bool {
-			return slices.Contains([]string{"admin-port", "shards", "grpc-port", "http-port", "tls-grpc", "tls-http"}, n)
+			return slices.Contains([]string{"admin-port", "shards", "event-loops", "grpc-port", "http-port", "tls-grpc", "tls-http"}, n)
 		})
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("CONFIG GET %q names: ours %q, Redis %q", pat, got, want)

@@ -65,6 +65,11 @@ type Values struct {
 	// Shards is the engine's lock stripe count, 0 for automatic. Directive
 	// shards (ours).
 	Shards int
+	// EventLoops is how many epoll loops serve plain TCP clients on Linux,
+	// each on its own OS thread and running the commands it reads; 0 serves
+	// every client on a goroutine of its own, as TLS clients always are.
+	// Directive event-loops (ours).
+	EventLoops int
 	// LogLevel is one of "debug", "verbose", "notice", "warning". Directive
 	// loglevel.
 	LogLevel string
