@@ -53,8 +53,8 @@ type client struct {
 	// inside MULTI aborts the transaction (rejectCommand).
 	multiExecRejected bool
 
-	aofc aofClient // the AOF's records and reply gate (aof.go)
-	ls   loopState // set when an event loop serves the client (eventloop_linux.go)
+	aofc aofClient    // the AOF's records and reply gate (aof.go)
+	ls   loopState    // set when an event loop serves the client (eventloop_linux.go)
 	omem atomic.Int64 // replies waiting for the socket, in bytes (CLIENT LIST omem)
 
 	// scratch buffers reused across commands.
