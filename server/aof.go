@@ -172,10 +172,16 @@ func (c *client) aofCommit(exec bool) {
 		return
 	}
 	if l := c.srv.aof.log.Load(); l != nil {
+		// A loop's clients queue: the loop's wait at the end of its
+		// round writes the round's records at once (loop.flush).
+		rec := [][]byte{a.buf}
 		if exec || a.n > 1 {
-			a.wait = l.Append(aof.Multi, a.buf, aof.Exec)
+			rec = [][]byte{aof.Multi, a.buf, aof.Exec}
+		}
+		if c.ls.lp != nil {
+			a.wait = l.Queue(rec...)
 		} else {
-			a.wait = l.Append(a.buf)
+			a.wait = l.Append(rec...)
 		}
 		a.log = l
 	}

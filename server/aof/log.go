@@ -237,6 +237,16 @@ func (l *Log) Policy() Policy { return Policy(l.policy.Load()) }
 // the order of Appends is the order of the file. After Close it does
 // nothing and returns 0.
 func (l *Log) Append(rec ...[]byte) int64 {
+	end := l.Queue(rec...)
+	l.Kick()
+	return end
+}
+
+// Queue appends as Append does but leaves the write to the next Kick or
+// Wait (or the flusher's once-a-second retry): an event loop queues the
+// records of a whole round and then waits once, which makes them one write
+// and, under Always, one fsync.
+func (l *Log) Queue(rec ...[]byte) int64 {
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
@@ -249,21 +259,30 @@ func (l *Log) Append(rec ...[]byte) int64 {
 	}
 	end := l.appended.Add(int64(n))
 	l.mu.Unlock()
+	return end
+}
+
+// Kick starts writing what is appended, if the flusher is not already
+// about to.
+func (l *Log) Kick() {
 	select {
 	case l.kick <- struct{}{}:
 	default:
 	}
-	return end
 }
 
 // Appended returns the stream offset of everything appended so far.
 func (l *Log) Appended() int64 { return l.appended.Load() }
 
-// Wait blocks until the records up to stream offset off are written
+// Wait starts the write of what is queued up to stream offset off, if it
+// has not started, and blocks until those records are written
 // (No, EverySec) or fsynced (Always), and under EverySec also while an
 // fsync has been pending more than two seconds. It returns the write
 // error instead if the log cannot write them.
 func (l *Log) Wait(off int64) error {
+	if l.written.Load() < off {
+		l.Kick() // records Queued and not written yet
+	}
 	for {
 		ch := *l.progress.Load()
 		done := l.written.Load()

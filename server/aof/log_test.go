@@ -99,6 +99,37 @@ func TestLogGroupCommit(t *testing.T) {
 	}
 }
 
+// TestLogQueue: Queued records wait for a Wait (or Kick) to be written,
+// and the Wait that needs them writes and, under Always, fsyncs them.
+func TestLogQueue(t *testing.T) {
+	dir := t.TempDir()
+	l := openLog(t, dir, Always)
+	if err := l.Rewrite(func(path string) error { return os.WriteFile(path, []byte("base"), 0o644) }); err != nil {
+		t.Fatal(err)
+	}
+	written, synced := l.written.Load(), l.synced.Load()
+	var off int64
+	for i := range 50 {
+		off = l.Queue(rec(i))
+	}
+	if l.written.Load() != written {
+		t.Fatal("Queue started a write")
+	}
+	if err := l.Wait(off); err != nil {
+		t.Fatal(err)
+	}
+	if l.synced.Load() < off {
+		t.Fatalf("Wait(%d) returned with %d fsynced (from %d)", off, l.synced.Load(), synced)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got := records(t, dir)
+	if len(got) != 50 || got[0] != "SET k0 v" || got[49] != "SET k49 v" {
+		t.Fatalf("%d records: %q", len(got), got)
+	}
+}
+
 // TestLogRewrite: records appended before a rewrite are in the files it
 // replaces, those after in the new incr file; a failed rewrite leaves a
 // manifest that still lists every record.
