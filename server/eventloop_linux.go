@@ -459,8 +459,8 @@ func (l *loop) markDirty(c *client) {
 }
 
 // flush ends a round: once the AOF holds the round's writes as durably as
-// appendfsync promises (one wait for every client of the round, which
-// under always is one fsync: group commit), it writes every client's
+// appendfsync promises (the loop writes them itself, once for every client
+// of the round, which under always is one fsync: group commit), it writes every client's
 // replies, and closes the clients that are leaving.
 func (l *loop) flush() {
 	if len(l.dirty) == 0 {
@@ -477,6 +477,7 @@ func (l *loop) flush() {
 			want = max(want, log.Appended())
 		}
 		if want > 0 {
+			log.Flush(want) // write (and fsync) here: no handoff to the flusher
 			if err := log.Wait(want); err != nil {
 				// Replies must not acknowledge writes the file failed to
 				// take: their clients lose the connection instead.

@@ -83,9 +83,11 @@ type Log struct {
 	progress atomic.Pointer[chan struct{}]
 	werr     atomic.Pointer[error] // the last write or fsync error, nil once one succeeds
 
-	// Owned by the flusher goroutine (file also read by the syncer).
-	file  atomic.Pointer[os.File]
-	spare []byte
+	// Owned by whoever holds flushMu: the flusher goroutine, or a Flush
+	// caller (file is also read by the syncer).
+	flushMu sync.Mutex
+	file    atomic.Pointer[os.File]
+	spare   []byte
 
 	syncMu     sync.Mutex   // held across an fsync and while the flusher closes a file
 	fsyncSince atomic.Int64 // unix nanoseconds the pending background fsync started; 0: none
@@ -346,8 +348,24 @@ func (l *Log) flusher() {
 	}
 }
 
-// flush writes one batch: everything appended so far.
+// Flush makes the records up to stream offset off written, and under
+// Always fsynced, in the caller's goroutine, writing everything appended
+// if they are not; then Wait(off) returns at once unless the write failed.
+// An event loop calls it at the end of a round, as Redis writes its AOF
+// buffer before it sleeps, rather than waking the flusher goroutine and
+// being woken by it.
+func (l *Log) Flush(off int64) {
+	if l.written.Load() >= off && (l.Policy() != Always || l.synced.Load() >= off) {
+		return
+	}
+	l.flush()
+}
+
+// flush writes one batch: everything appended so far. Calls are
+// serialized (flushMu), so that batches reach the file in order.
 func (l *Log) flush() {
+	l.flushMu.Lock()
+	defer l.flushMu.Unlock()
 	l.mu.Lock()
 	f := l.file.Load()
 	if f == nil && l.sw == nil {

@@ -50,7 +50,8 @@ func rec(i int) []byte {
 	return AppendCommand(nil, []byte("SET"), fmt.Appendf(nil, "k%d", i), []byte("v"))
 }
 
-// TestLogGroupCommit appends from many goroutines under each policy: every
+// TestLogGroupCommit appends from many goroutines under each policy (half
+// of them Queue and Flush themselves, as event loops do): every
 // Wait returns once its record is written (and, under Always, fsynced), and
 // the file holds every record once, in Append order per goroutine.
 func TestLogGroupCommit(t *testing.T) {
@@ -70,7 +71,13 @@ func TestLogGroupCommit(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					for i := range 100 {
-						off := l.Append(rec(g*1000 + i))
+						var off int64
+						if g%2 == 0 {
+							off = l.Append(rec(g*1000 + i))
+						} else { // as an event loop does
+							off = l.Queue(rec(g*1000 + i))
+							l.Flush(off)
+						}
 						if err := l.Wait(off); err != nil {
 							t.Error(err)
 							return
@@ -85,8 +92,20 @@ func TestLogGroupCommit(t *testing.T) {
 			if err := l.Close(); err != nil {
 				t.Fatal(err)
 			}
-			if got := records(t, dir); len(got) != 800 {
+			got := records(t, dir)
+			if len(got) != 800 {
 				t.Fatalf("%d records, want 800", len(got))
+			}
+			next := map[int]int{} // per goroutine, the next record due
+			for _, r := range got {
+				var n int
+				if _, err := fmt.Sscanf(r, "SET k%d v", &n); err != nil {
+					t.Fatalf("record %q: %v", r, err)
+				}
+				if g, i := n/1000, n%1000; i != next[g] {
+					t.Fatalf("goroutine %d: record %d where %d was due", g, i, next[g])
+				}
+				next[n/1000]++
 			}
 			// Reopen: appends go on in the same incr file.
 			l = openLog(t, dir, p)
@@ -100,7 +119,8 @@ func TestLogGroupCommit(t *testing.T) {
 }
 
 // TestLogQueue: Queued records wait for a Wait (or Kick) to be written,
-// and the Wait that needs them writes and, under Always, fsyncs them.
+// the Wait that needs them writes and, under Always, fsyncs them, and Flush
+// does so in the caller.
 func TestLogQueue(t *testing.T) {
 	dir := t.TempDir()
 	l := openLog(t, dir, Always)
@@ -121,11 +141,17 @@ func TestLogQueue(t *testing.T) {
 	if l.synced.Load() < off {
 		t.Fatalf("Wait(%d) returned with %d fsynced (from %d)", off, l.synced.Load(), synced)
 	}
+	// Flush writes and fsyncs in the caller, before it returns.
+	off = l.Queue(rec(50))
+	l.Flush(off)
+	if l.written.Load() < off || l.synced.Load() < off {
+		t.Fatalf("Flush(%d) returned with %d written, %d fsynced", off, l.written.Load(), l.synced.Load())
+	}
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
 	got := records(t, dir)
-	if len(got) != 50 || got[0] != "SET k0 v" || got[49] != "SET k49 v" {
+	if len(got) != 51 || got[0] != "SET k0 v" || got[50] != "SET k50 v" {
 		t.Fatalf("%d records: %q", len(got), got)
 	}
 }
