@@ -192,71 +192,76 @@ func TestSlowReader(t *testing.T) {
 // TestKillOtherClient checks that CLIENT KILL closes another client,
 // wherever it is served, after the replies it was due.
 func TestKillOtherClient(t *testing.T) {
-	for _, loops := range []string{"0", "1"} {
-		t.Run("loops="+loops, func(t *testing.T) {
-			_, addr := startServer(t, "--event-loops", loops)
-			victim := dialRaw(t, addr)
-			victim.send("CLIENT SETNAME victim\r\nPING\r\n")
-			if got := victim.line(); got != "+OK" {
-				t.Fatalf("SETNAME: %q", got)
-			}
-			if got := victim.line(); got != "+PONG" {
-				t.Fatalf("PING: %q", got)
-			}
-			killer := newClient(t, addr, 2)
-			id := clientField(t, killer, "victim", "id")
-			if n, err := killer.Do(context.Background(), "CLIENT", "KILL", "ID", id).Int(); err != nil || n != 1 {
-				t.Fatalf("CLIENT KILL ID %s = %d, %v", id, n, err)
-			}
-			if !victim.closed() {
-				t.Fatal("the killed client's connection stayed open")
-			}
-			if n := killer.ClientList(context.Background()).Val(); strings.Contains(n, "name=victim") {
-				t.Fatalf("the killed client is still listed: %q", n)
-			}
-		})
-	}
+	eachMode(t, func(t *testing.T, _ *Server, addr string) {
+		victim := dialRaw(t, addr)
+		victim.send("CLIENT SETNAME victim\r\nPING\r\n")
+		if got := victim.line(); got != "+OK" {
+			t.Fatalf("SETNAME: %q", got)
+		}
+		if got := victim.line(); got != "+PONG" {
+			t.Fatalf("PING: %q", got)
+		}
+		killer := newClient(t, addr, 2)
+		id := clientField(t, killer, "victim", "id")
+		if n, err := killer.Do(context.Background(), "CLIENT", "KILL", "ID", id).Int(); err != nil || n != 1 {
+			t.Fatalf("CLIENT KILL ID %s = %d, %v", id, n, err)
+		}
+		if !victim.closed() {
+			t.Fatal("the killed client's connection stayed open")
+		}
+		if n := killer.ClientList(context.Background()).Val(); strings.Contains(n, "name=victim") {
+			t.Fatalf("the killed client is still listed: %q", n)
+		}
+	})
 }
 
 // TestShutdownAnswersPipelined checks that a shutdown answers, whole and
 // in order, the commands a client already sent, and then closes the
 // connection.
 func TestShutdownAnswersPipelined(t *testing.T) {
+	eachMode(t, func(t *testing.T, srv *Server, addr string) {
+		r := dialRaw(t, addr)
+		var req strings.Builder
+		for i := range 1000 {
+			fmt.Fprintf(&req, "SET k%d %d\r\n", i, i)
+		}
+		r.send(req.String()) // 13 KiB: one read of the server's
+		if got := r.line(); got != "+OK" {
+			t.Fatalf("first reply %q", got)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx, false); err != nil {
+			t.Fatal(err)
+		}
+		// What the server had read it answers; a command it had not
+		// read gets no reply, never a torn one.
+		n := 1
+		for ; ; n++ {
+			l, err := r.br.ReadString('\n')
+			if err != nil {
+				if l != "" {
+					t.Fatalf("torn reply %q after %d", l, n)
+				}
+				break
+			}
+			if l != "+OK\r\n" {
+				t.Fatalf("reply %d: %q", n, l)
+			}
+		}
+		if n < 1000 {
+			t.Logf("%d of 1000 answered", n)
+		}
+	})
+}
+
+// eachMode runs fn against a server for each way of serving clients: a
+// goroutine per client and one event loop.
+func eachMode(t *testing.T, fn func(t *testing.T, srv *Server, addr string)) {
 	for _, loops := range []string{"0", "1"} {
 		t.Run("loops="+loops, func(t *testing.T) {
 			srv, addr := startServer(t, "--event-loops", loops)
-			r := dialRaw(t, addr)
-			var req strings.Builder
-			for i := range 1000 {
-				fmt.Fprintf(&req, "SET k%d %d\r\n", i, i)
-			}
-			r.send(req.String()) // 13 KiB: one read of the server's
-			if got := r.line(); got != "+OK" {
-				t.Fatalf("first reply %q", got)
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			if err := srv.Shutdown(ctx, false); err != nil {
-				t.Fatal(err)
-			}
-			// What the server had read it answers; a command it had not
-			// read gets no reply, never a torn one.
-			n := 1
-			for ; ; n++ {
-				l, err := r.br.ReadString('\n')
-				if err != nil {
-					if l != "" {
-						t.Fatalf("torn reply %q after %d", l, n)
-					}
-					break
-				}
-				if l != "+OK\r\n" {
-					t.Fatalf("reply %d: %q", n, l)
-				}
-			}
-			if n < 1000 {
-				t.Logf("%d of 1000 answered", n)
-			}
+			fn(t, srv, addr)
 		})
 	}
 }
