@@ -56,6 +56,9 @@ type client struct {
 	aofc aofClient    // the AOF's records and reply gate (aof.go)
 	ls   loopState    // set when an event loop serves the client (eventloop_linux.go)
 	omem atomic.Int64 // replies waiting for the socket, in bytes (CLIENT LIST omem)
+	// multiSeen is 0 outside MULTI, else 1 + the commands queued, as of
+	// the client's last command: CLIENT LIST reads it from elsewhere.
+	multiSeen atomic.Int64
 
 	// scratch buffers reused across commands.
 	keyIdx []int
@@ -85,6 +88,7 @@ func (c *client) serve() {
 			return
 		}
 		c.process(args)
+		c.publishMulti()
 		if c.closeAfterReply {
 			c.w.Flush()
 			return
@@ -104,6 +108,17 @@ func (c *client) readFailed(err error) {
 		c.srv.log.Debug("closing idle client", "client", c.raddr)
 	case !errors.Is(err, io.EOF) && !errors.Is(err, os.ErrDeadlineExceeded) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, errLeaving):
 		c.srv.log.Debug("read error", "client", c.raddr, "err", err)
+	}
+}
+
+// publishMulti records the client's MULTI state for CLIENT LIST.
+func (c *client) publishMulti() {
+	var v int64
+	if c.multi != nil {
+		v = int64(len(c.multi.cmds)) + 1
+	}
+	if c.multiSeen.Load() != v {
+		c.multiSeen.Store(v)
 	}
 }
 

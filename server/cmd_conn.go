@@ -261,16 +261,15 @@ func (c *client) info(now time.Time) string {
 	b.WriteString(strconv.FormatInt(int64(now.Sub(c.created)/time.Second), 10))
 	b.WriteString(" idle=")
 	b.WriteString(strconv.FormatInt(int64((c.srv.monotonic()-time.Duration(c.lastActive.Load()))/time.Second), 10))
+	// c.multi belongs to c's goroutine or loop: read what it published
+	// after its last command.
+	queued := c.multiSeen.Load() - 1
 	flags := "N"
-	if c.multi != nil {
+	if queued >= 0 {
 		flags = "x"
 	}
 	b.WriteString(" flags=" + flags + " db=0 sub=0 psub=0 ssub=0 multi=")
-	if c.multi != nil {
-		b.WriteString(strconv.Itoa(len(c.multi.cmds)))
-	} else {
-		b.WriteString("-1")
-	}
+	b.WriteString(strconv.FormatInt(queued, 10))
 	b.WriteString(" qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=")
 	omem := c.omem.Load()
 	b.WriteString(strconv.FormatInt(omem, 10))

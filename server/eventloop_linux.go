@@ -360,6 +360,7 @@ func (l *loop) serve(c *client) {
 			return
 		}
 		c.process(args)
+		c.publishMulti()
 		if c.closeAfterReply || c.killed.Load() {
 			ls.leaving = true
 			return

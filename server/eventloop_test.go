@@ -265,3 +265,45 @@ func eachMode(t *testing.T, fn func(t *testing.T, srv *Server, addr string)) {
 		})
 	}
 }
+
+// TestClientListDuringMulti lists clients while another queues a
+// transaction, in both modes: CLIENT LIST reads only what the other
+// client publishes for it (run under -race), and shows its MULTI.
+func TestClientListDuringMulti(t *testing.T) {
+	eachMode(t, func(t *testing.T, _ *Server, addr string) {
+		tx := dialRaw(t, addr)
+		tx.send("CLIENT SETNAME tx\r\nMULTI\r\n")
+		if a, b := tx.line(), tx.line(); a != "+OK" || b != "+OK" {
+			t.Fatalf("SETNAME, MULTI: %q %q", a, b)
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for range 200 {
+				tx.send("SET k v\r\n")
+				if got := tx.line(); got != "+QUEUED" {
+					t.Errorf("SET in MULTI: %q", got)
+					return
+				}
+			}
+		}()
+		lister := newClient(t, addr, 2)
+		for range 50 {
+			clientField(t, lister, "tx", "multi")
+		}
+		<-done
+		if got := clientField(t, lister, "tx", "multi"); got != "200" {
+			t.Errorf("multi=%s with 200 commands queued", got)
+		}
+		if got := clientField(t, lister, "tx", "flags"); got != "x" {
+			t.Errorf("flags=%s inside MULTI", got)
+		}
+		tx.send("DISCARD\r\n")
+		if got := tx.line(); got != "+OK" {
+			t.Fatalf("DISCARD: %q", got)
+		}
+		if got := clientField(t, lister, "tx", "multi"); got != "-1" {
+			t.Errorf("multi=%s after DISCARD", got)
+		}
+	})
+}
